@@ -1,0 +1,168 @@
+"""Exact ``Price`` and ``Quantity``.
+
+Each holds a ``Decimal`` whose exponent is its precision: ``Price("1.20")`` has precision 2.
+They are built from str, int or Decimal; a float goes through an instrument, which rounds it to
+the tick or lot (``instrument.make_price(1.2)``). Adding or subtracting two values of one type
+gives that type, at the larger precision; multiplying or dividing gives a plain ``Decimal``. A
+``Quantity`` is never negative. NaN, infinity and values with more decimals than the stated
+precision are refused.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar, Self
+
+from tradeforge.domain.errors import InvalidValue
+from tradeforge.domain.exact import EXACT, decimals_of, fit_precision, to_decimal
+
+__all__ = ["Price", "Quantity"]
+
+_Scalar = int | Decimal
+
+
+class _ExactValue:
+    __slots__ = ("_value",)
+    field: ClassVar[str]
+    signed: ClassVar[bool]
+    _value: Decimal
+
+    def __init__(self, value: str | int | Decimal, precision: int | None = None) -> None:
+        raw = to_decimal(self.field, value)
+        exact = fit_precision(self.field, raw, decimals_of(raw) if precision is None else precision)
+        if not self.signed and exact < 0:
+            raise InvalidValue(f"{self.field} must not be negative, got {value}")
+        object.__setattr__(self, "_value", exact)
+
+    @classmethod
+    def _trusted(cls, value: Decimal) -> Self:
+        # For results of exact arithmetic on already valid values: skips re-validation.
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_value", value)
+        return obj
+
+    @classmethod
+    def from_str(cls, value: str) -> Self:
+        """Parse the string form; the precision is the number of decimals written."""
+        return cls(value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    @property
+    def precision(self) -> int:
+        """Digits after the decimal point."""
+        return decimals_of(self._value)
+
+    def as_decimal(self) -> Decimal:
+        """The exact value."""
+        return self._value
+
+    def as_float(self) -> float:
+        """A float for charts and indicators; never feed it back into money arithmetic."""
+        return float(self._value)
+
+    def is_zero(self) -> bool:
+        """True for 0 at any precision."""
+        return not self._value
+
+    # arithmetic: same type in, same type out
+    def __add__(self, other: Self) -> Self:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._checked(EXACT.add(self._value, other._value))
+
+    def __sub__(self, other: Self) -> Self:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._checked(EXACT.subtract(self._value, other._value))
+
+    def _checked(self, result: Decimal) -> Self:
+        if not self.signed and result < 0:
+            raise InvalidValue(f"{self.field} must not be negative, got {result}")
+        return self._trusted(result)
+
+    def __mul__(self, other: _ExactValue | _Scalar) -> Decimal:
+        operand = other._value if isinstance(other, _ExactValue) else other
+        if not isinstance(operand, int | Decimal) or isinstance(operand, bool):
+            return NotImplemented
+        return EXACT.multiply(self._value, Decimal(operand))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: _ExactValue | _Scalar) -> Decimal:
+        """Division can be inexact, so it rounds to 28 significant digits (Decimal's default)."""
+        operand = other._value if isinstance(other, _ExactValue) else other
+        if not isinstance(operand, int | Decimal) or isinstance(operand, bool):
+            return NotImplemented
+        return self._value / Decimal(operand)
+
+    # comparison: with the same type, or with plain numbers
+    def _operand(self, other: object) -> Decimal | None:
+        if type(other) is type(self):
+            return other._value
+        if isinstance(other, Decimal) or (isinstance(other, int) and not isinstance(other, bool)):
+            return Decimal(other)
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        operand = self._operand(other)
+        return operand is not None and self._value == operand
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __lt__(self, other: object) -> bool:
+        operand = self._operand(other)
+        if operand is None:
+            return NotImplemented
+        return self._value < operand
+
+    def __le__(self, other: object) -> bool:
+        operand = self._operand(other)
+        if operand is None:
+            return NotImplemented
+        return self._value <= operand
+
+    def __gt__(self, other: object) -> bool:
+        operand = self._operand(other)
+        if operand is None:
+            return NotImplemented
+        return self._value > operand
+
+    def __ge__(self, other: object) -> bool:
+        operand = self._operand(other)
+        if operand is None:
+            return NotImplemented
+        return self._value >= operand
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __str__(self) -> str:
+        return f"{self._value:f}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('{self}')"
+
+    def __reduce__(self) -> tuple[type[Self], tuple[str]]:
+        return (type(self), (str(self),))
+
+
+class Price(_ExactValue):
+    """An exact price; may be negative (spreads, some futures)."""
+
+    __slots__ = ()
+    field = "price"
+    signed = True
+
+    def __neg__(self) -> Price:
+        return Price._trusted(-self._value if self._value else self._value)
+
+
+class Quantity(_ExactValue):
+    """An exact, non-negative quantity."""
+
+    __slots__ = ()
+    field = "quantity"
+    signed = False
