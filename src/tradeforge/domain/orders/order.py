@@ -1,0 +1,256 @@
+"""``Order``: an order's state, changed only by applying its events through the lifecycle table.
+
+An event that the table does not allow, that belongs to another order, that repeats a fill's trade
+id or that would overfill raises, and leaves the order exactly as it was.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradeforge.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from tradeforge.domain.errors import InvalidTransition, InvalidValue
+from tradeforge.domain.exact import EXACT
+from tradeforge.domain.identifiers import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    StrategyId,
+    TradeId,
+    VenueOrderId,
+)
+from tradeforge.domain.money import Currency, Money
+from tradeforge.domain.orders.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderModifyRejected,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderRejected,
+    OrderSubmitted,
+    OrderTriggered,
+    OrderUpdated,
+)
+from tradeforge.domain.orders.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, check_transition
+from tradeforge.domain.orders.spec import OrderSpec
+from tradeforge.domain.values import Price, Quantity
+
+__all__ = ["Order"]
+
+_S = OrderStatus
+_PENDING = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL})
+# Where a partial fill leaves an order that is waiting on a cancel/modify or already closed.
+_PARTIAL_STAYS = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED})
+_SIMPLE_TARGETS: dict[type[OrderEvent], OrderStatus] = {
+    OrderDenied: _S.DENIED,
+    OrderSubmitted: _S.SUBMITTED,
+    OrderAccepted: _S.ACCEPTED,
+    OrderRejected: _S.REJECTED,
+    OrderCanceled: _S.CANCELED,
+    OrderExpired: _S.EXPIRED,
+}
+
+
+class Order:
+    """The live state of one order, built from its ``OrderInitialized`` event."""
+
+    def __init__(self, init: OrderInitialized) -> None:
+        spec = init.spec
+        self.spec: OrderSpec = spec
+        self.quantity: Quantity = spec.quantity
+        self.price: Price | None = spec.price
+        self.trigger_price: Price | None = spec.trigger_price
+        self.status: OrderStatus = _S.INITIALIZED
+        self.account_id: AccountId | None = None
+        self.venue_order_id: VenueOrderId | None = None
+        self.filled_qty: Quantity = Quantity(0, spec.quantity.precision)
+        self.fees: dict[Currency, Money] = {}
+        self.events: list[OrderEvent] = [init]
+        self.ts_init: int = init.ts_init
+        self.ts_last: int = init.ts_event
+        self._filled_notional = Decimal(0)
+        self._trade_ids: set[TradeId] = set()
+        self._status_before_pending: OrderStatus | None = None
+
+    # identity and shape, from the spec
+    @property
+    def client_order_id(self) -> ClientOrderId:
+        """Our id for the order."""
+        return self.spec.client_order_id
+
+    @property
+    def strategy_id(self) -> StrategyId:
+        """The strategy that owns the order."""
+        return self.spec.strategy_id
+
+    @property
+    def instrument_id(self) -> InstrumentId:
+        """The instrument traded."""
+        return self.spec.instrument_id
+
+    @property
+    def side(self) -> OrderSide:
+        """Buy or sell."""
+        return self.spec.side
+
+    @property
+    def order_type(self) -> OrderType:
+        """Market, limit, stop, ..."""
+        return self.spec.order_type
+
+    @property
+    def time_in_force(self) -> TimeInForce:
+        """How long the order works."""
+        return self.spec.time_in_force
+
+    # derived state
+    @property
+    def leaves_qty(self) -> Quantity:
+        """Quantity still to fill."""
+        return self.quantity - self.filled_qty
+
+    @property
+    def avg_px(self) -> Decimal | None:
+        """Average fill price (exact notional / filled quantity, to 28 digits); None if unfilled."""
+        if self.filled_qty.is_zero():
+            return None
+        return self._filled_notional / self.filled_qty.as_decimal()
+
+    @property
+    def filled_notional(self) -> Decimal:
+        """Exact sum of price x quantity over the fills."""
+        return self._filled_notional
+
+    @property
+    def is_open(self) -> bool:
+        """Working at the venue (accepted, triggered, partially filled or pending a change)."""
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_inflight(self) -> bool:
+        """Sent, or a change sent, and not yet answered."""
+        return self.status is _S.SUBMITTED or self.status in _PENDING
+
+    @property
+    def is_closed(self) -> bool:
+        """In a terminal state."""
+        return self.status in TERMINAL_STATUSES
+
+    def has_trade(self, trade_id: TradeId) -> bool:
+        """True when a fill with ``trade_id`` was already applied."""
+        return trade_id in self._trade_ids
+
+    def apply(self, event: OrderEvent) -> None:
+        """Apply ``event``; raise without changing anything if it is not allowed."""
+        if event.client_order_id != self.client_order_id:
+            raise InvalidValue(
+                f"event for order {event.client_order_id} applied to order {self.client_order_id}"
+            )
+        if isinstance(event, OrderFilled):
+            self._apply_fill(event)
+        elif isinstance(event, OrderInitialized):
+            raise InvalidTransition(f"order {self.client_order_id}: already initialized")
+        else:
+            self._apply_change(event)
+        self.events.append(event)
+        self.ts_last = event.ts_event
+
+    def _move(self, target: OrderStatus) -> None:
+        check_transition(self.status, target, subject=f"order {self.client_order_id}")
+        if target in _PENDING and self.status not in _PENDING:
+            self._status_before_pending = self.status
+        self.status = target
+
+    def _back_from_pending(self) -> OrderStatus:
+        return self._status_before_pending or _S.ACCEPTED
+
+    def _apply_change(self, event: OrderEvent) -> None:
+        target = _SIMPLE_TARGETS.get(type(event))
+        if target is not None:
+            self._move(target)
+            if isinstance(event, OrderSubmitted | OrderAccepted | OrderRejected):
+                self.account_id = event.account_id
+            if isinstance(event, OrderAccepted):
+                self.venue_order_id = event.venue_order_id
+        elif isinstance(event, OrderPendingUpdate):
+            self._move(_S.PENDING_UPDATE)
+        elif isinstance(event, OrderPendingCancel):
+            self._move(_S.PENDING_CANCEL)
+        elif isinstance(event, OrderModifyRejected | OrderCancelRejected):
+            pending = (
+                _S.PENDING_UPDATE if isinstance(event, OrderModifyRejected) else (_S.PENDING_CANCEL)
+            )
+            if self.status is pending:
+                self._move(self._back_from_pending())
+        elif isinstance(event, OrderTriggered):
+            if self.status in _PENDING:
+                self._move(self.status)
+                self._status_before_pending = _S.TRIGGERED
+            else:
+                self._move(_S.TRIGGERED)
+        elif isinstance(event, OrderUpdated):
+            self._apply_update(event)
+        else:
+            raise InvalidTransition(f"order {self.client_order_id}: unknown event {event!r}")
+
+    def _apply_update(self, event: OrderUpdated) -> None:
+        if event.quantity < self.filled_qty:
+            raise InvalidValue(
+                f"order {self.client_order_id}: updated quantity {event.quantity} is below "
+                f"the filled quantity {self.filled_qty}"
+            )
+        if event.quantity == self.filled_qty:
+            self._move(_S.FILLED)
+        elif self.status is _S.PENDING_UPDATE:
+            self._move(self._back_from_pending())
+        self.quantity = event.quantity
+        if event.price is not None:
+            self.price = event.price
+        if event.trigger_price is not None:
+            self.trigger_price = event.trigger_price
+        if event.venue_order_id is not None:
+            self.venue_order_id = event.venue_order_id
+
+    def _apply_fill(self, fill: OrderFilled) -> None:
+        name = f"order {self.client_order_id}"
+        if fill.trade_id in self._trade_ids:
+            raise InvalidTransition(f"{name}: duplicate fill, trade_id {fill.trade_id}")
+        if fill.order_side is not self.side:
+            raise InvalidValue(f"{name}: fill side {fill.order_side} but order is {self.side}")
+        if fill.last_qty.is_zero():
+            raise InvalidValue(f"{name}: fill last_qty must be positive")
+        leaves = self.leaves_qty
+        if fill.last_qty > leaves:
+            raise InvalidValue(
+                f"{name}: overfill, last_qty {fill.last_qty} exceeds leaves_qty {leaves}"
+            )
+        if fill.last_qty == leaves:
+            self._move(_S.FILLED)
+        elif self.status in _PARTIAL_STAYS:
+            self._move(self.status)
+            if self.status in _PENDING:
+                self._status_before_pending = _S.PARTIALLY_FILLED
+        else:
+            self._move(_S.PARTIALLY_FILLED)
+        self.filled_qty = self.filled_qty + fill.last_qty
+        self._filled_notional = EXACT.add(
+            self._filled_notional,
+            EXACT.multiply(fill.last_qty.as_decimal(), fill.last_px.as_decimal()),
+        )
+        fee = fill.commission
+        self.fees[fee.currency] = self.fees.get(fee.currency, Money.zero(fee.currency)) + fee
+        self._trade_ids.add(fill.trade_id)
+        self.account_id = fill.account_id
+        self.venue_order_id = fill.venue_order_id
+
+    def __repr__(self) -> str:
+        return (
+            f"Order({self.client_order_id}, {self.side} {self.quantity} {self.instrument_id} "
+            f"{self.order_type}, {self.status}, filled={self.filled_qty})"
+        )
