@@ -19,7 +19,16 @@ from typing import Final
 
 from tradeforge.domain.errors import InvalidValue
 
-__all__ = ["EXACT", "MAX_PRECISION", "decimals_of", "quantum", "round_to", "to_decimal"]
+__all__ = [
+    "EXACT",
+    "MAX_PRECISION",
+    "ROUNDING",
+    "fit_precision",
+    "decimals_of",
+    "quantum",
+    "round_to",
+    "to_decimal",
+]
 
 MAX_PRECISION: Final = 18
 
@@ -28,6 +37,9 @@ MAX_PRECISION: Final = 18
 EXACT: Final = Context(
     prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Inexact, Overflow, DivisionByZero]
 )
+
+# For the places that round on purpose, with a named mode: same precision, Inexact not trapped.
+ROUNDING: Final = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow])
 
 _QUANTA: Final = tuple(Decimal(1).scaleb(-p) for p in range(MAX_PRECISION + 1))
 
@@ -71,7 +83,7 @@ def decimals_of(value: Decimal) -> int:
 
 def round_to(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """Round ``value`` to a multiple of ``step`` with the given rounding mode, exactly."""
-    steps = EXACT.divide(value, step).quantize(Decimal(1), rounding=rounding, context=EXACT)
+    steps = ROUNDING.divide(value, step).quantize(Decimal(1), rounding=rounding, context=ROUNDING)
     # Keep the step's exponent so 1.5 rounded to 0.01 reads 1.50.
     return EXACT.multiply(steps, step).quantize(step, context=EXACT)
 

@@ -15,7 +15,14 @@ from types import MappingProxyType
 from typing import Final
 
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, MAX_PRECISION, fit_precision, to_decimal
+from tradeforge.domain.exact import (
+    EXACT,
+    MAX_PRECISION,
+    ROUNDING,
+    fit_precision,
+    quantum,
+    to_decimal,
+)
 
 __all__ = ["Currency", "CurrencyKind", "Money", "KNOWN_CURRENCIES"]
 
@@ -162,8 +169,8 @@ class Money:
     ) -> Money:
         """Round ``amount`` to the currency's precision with the named rounding mode."""
         value = to_decimal("money amount", amount)
-        quant = Decimal(1).scaleb(-currency.precision)
-        return cls._trusted(value.quantize(quant, rounding=rounding, context=EXACT), currency)
+        exact = value.quantize(quantum(currency.precision), rounding=rounding, context=ROUNDING)
+        return cls._trusted(exact, currency)
 
     @classmethod
     def from_str(cls, value: str) -> Money:
