@@ -5,6 +5,7 @@ deterministic backtest, ``InMemoryBus`` + ``LiveClock`` the embedded live shape.
 """
 
 from tradeforge.bus.clock import Clock, TimeEvent, TimeEventCallback, ns_to_utc
+from tradeforge.bus.codec import DEFAULT_TYPES, Codec, DecodeError
 from tradeforge.bus.errors import (
     ClockError,
     DuplicateEndpoint,
@@ -31,6 +32,9 @@ from tradeforge.bus.topics import (
 )
 
 __all__ = [
+    "DEFAULT_TYPES",
+    "Codec",
+    "DecodeError",
     "MATCH_ONE",
     "MATCH_REST",
     "Clock",

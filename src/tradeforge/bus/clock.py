@@ -11,16 +11,15 @@ from collections.abc import Callable, Container
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeAlias, runtime_checkable
 
-import msgspec
-
 from tradeforge.bus.errors import InvalidTimer
+from tradeforge.domain.messages import Message
 
 __all__ = ["Clock", "TimeEvent", "TimeEventCallback", "ns_to_utc"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class TimeEvent(msgspec.Struct, frozen=True, kw_only=True):
+class TimeEvent(Message, frozen=True, kw_only=True, tag=True):
     """A timer or alert firing.
 
     ``ts_event`` is the time it was due; ``ts_init`` the clock's time when the event was made
@@ -28,8 +27,6 @@ class TimeEvent(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     name: str
-    ts_event: int
-    ts_init: int
 
 
 TimeEventCallback: TypeAlias = Callable[[TimeEvent], None]

@@ -4,6 +4,9 @@ import tradeforge.bus
 def test_public_api_is_pinned() -> None:
     assert sorted(tradeforge.bus.__all__) == sorted(
         [
+            "DEFAULT_TYPES",
+            "Codec",
+            "DecodeError",
             "MATCH_ONE",
             "MATCH_REST",
             "Clock",
