@@ -1,0 +1,5 @@
+"""Backtesting: replay driver, matching engine, simulated venue, results and metrics."""
+
+from tradeforge.backtest.results import EquityCurve, RoundTrip
+
+__all__ = ["EquityCurve", "RoundTrip"]
