@@ -1,0 +1,553 @@
+"""``MatchingEngine``: one instrument's order matching for the simulated venue.
+
+It holds the venue's working orders and fills them against whatever market data it is given —
+bars, trades, quotes or level-2 books — without knowing whether the data is history or live: the
+backtester, paper trading and the simulated exchange server all use this class.
+
+Bars are walked along a documented path. The open comes first: orders waiting for the next bar
+(market orders, limits that were marketable when they arrived, IOC/FOK) fill there, and stops or
+limits the market gapped through act at the open price. Then the price moves
+open -> low -> high -> close when the bar closed at or above its open, else
+open -> high -> low -> close. Along each leg, orders act at their own price level in the order the
+market reaches them (ties by arrival): limits fill at their price as makers; stops trigger at
+their trigger and fill there as takers (plus slippage); if-touched orders and stop-limits become
+limits. Times inside a bar are the open, a third and two thirds of the way, and the close.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+from typing import Protocol
+
+from tradeforge.backtest.listener import MatchListener
+from tradeforge.backtest.models import FillModel
+from tradeforge.backtest.working_order import WorkingOrder
+from tradeforge.domain import (
+    ClientOrderId,
+    ContingencyType,
+    Instrument,
+    LiquiditySide,
+    OrderSpec,
+    OrderType,
+    Price,
+    Quantity,
+    RejectReason,
+    TimeInForce,
+    VenueOrderId,
+)
+
+__all__ = ["BarLike", "MatchingEngine"]
+
+_MAKER, _TAKER = LiquiditySide.MAKER, LiquiditySide.TAKER
+_DAY_NS = 86_400_000_000_000
+_IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+
+
+class BarLike(Protocol):
+    """What the engine reads of a bar (a domain ``Bar`` or the backtester's lazy bar)."""
+
+    @property
+    def open(self) -> Price: ...
+    @property
+    def high(self) -> Price: ...
+    @property
+    def low(self) -> Price: ...
+    @property
+    def close(self) -> Price: ...
+    @property
+    def volume(self) -> Quantity: ...
+    @property
+    def ts_event(self) -> int: ...
+    @property
+    def ts_open(self) -> int: ...
+
+
+class MatchingEngine:
+    """Matches the venue's orders in one instrument against market data."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        listener: MatchListener,
+        *,
+        fill_model: FillModel | None = None,
+        id_prefix: str = "V",
+    ) -> None:
+        self.instrument = instrument
+        self.fill_model = fill_model or FillModel()
+        self._listener = listener
+        self._tick = instrument.tick_size.as_decimal()
+        self._lot = instrument.lot_size.as_decimal()
+        self._orders: dict[ClientOrderId, WorkingOrder] = {}
+        self._seq = 0
+        self._prefix = id_prefix
+        self._last: Decimal | None = None
+        self._last_bar: BarLike | None = None
+        self.bid: Decimal | None = None
+        self.ask: Decimal | None = None
+        self._bid_size: Decimal | None = None
+        self._ask_size: Decimal | None = None
+        self._in_bar = False  # inside a bar's path: arrivals fill at the current price
+        self._capacity: Decimal | None = None
+        self._volume: Decimal | None = None
+        self._ts = 0
+
+    # ---------------------------------------------------------------- state
+    @property
+    def has_orders(self) -> bool:
+        """True while any order works here."""
+        return bool(self._orders)
+
+    def orders(self) -> list[WorkingOrder]:
+        """Working orders in arrival order."""
+        return sorted(self._orders.values(), key=lambda o: o.seq)
+
+    def get(self, client_order_id: ClientOrderId) -> WorkingOrder | None:
+        """A working order by client order id."""
+        return self._orders.get(client_order_id)
+
+    @property
+    def last_price(self) -> Decimal | None:
+        """The last traded (or bar close) price seen."""
+        if self._last_bar is not None:
+            self._last = self._last_bar.close.as_decimal()
+            self._last_bar = None
+        return self._last
+
+    def reference_price(self, is_buy: bool) -> Decimal | None:
+        """What a marketable order would pay now: the ask (bid) when quoted, else the last."""
+        quote = self.ask if is_buy else self.bid
+        return quote if quote is not None else self.last_price
+
+    # ------------------------------------------------------------- commands
+    def submit(self, spec: OrderSpec, ts: int, *, held: bool = False) -> WorkingOrder | None:
+        """A new order reaches the venue; ``held`` keeps an OTO child idle until its parent
+        fills. Returns the working order, or None when rejected."""
+        self._ts = ts
+        problem = self._validate(spec, ts)
+        if problem is not None:
+            self._listener.order_rejected(spec, problem[0], problem[1], ts)
+            return None
+        self._seq += 1
+        expire = spec.expire_time_ns
+        if spec.time_in_force is TimeInForce.DAY:
+            expire = (ts // _DAY_NS + 1) * _DAY_NS
+        order = WorkingOrder(spec, VenueOrderId(f"{self._prefix}-{self._seq}"), self._seq, expire)
+        order.held = held
+        self._orders[order.id] = order
+        self._listener.order_accepted(order, ts)
+        if not held:
+            self._arrive(order, ts)
+        return order
+
+    def cancel(self, client_order_id: ClientOrderId, ts: int, reason: str = "canceled") -> None:
+        """Cancel a working order (and its OCO siblings and held children)."""
+        order = self._orders.get(client_order_id)
+        if order is None:
+            self._listener.cancel_rejected(
+                client_order_id, RejectReason.UNKNOWN_ORDER, "order is not working", ts
+            )
+            return
+        self._close(order, reason, ts)
+
+    def modify(
+        self,
+        client_order_id: ClientOrderId,
+        ts: int,
+        *,
+        quantity: Quantity | None = None,
+        price: Price | None = None,
+        trigger_price: Price | None = None,
+    ) -> None:
+        """Change a working order; a new price or a larger size loses time priority."""
+        order = self._orders.get(client_order_id)
+        reject = self._listener.modify_rejected
+        if order is None:
+            reject(client_order_id, RejectReason.UNKNOWN_ORDER, "order is not working", ts)
+            return
+        inst = self.instrument
+        if price is not None and (order.price is None or not inst.is_on_tick(price)):
+            why = "has no limit price" if order.price is None else f"{price} is off tick"
+            reject(client_order_id, RejectReason.PRICE_OFF_TICK, f"price {why}", ts)
+            return
+        if trigger_price is not None and (
+            order.trigger is None or not inst.is_on_tick(trigger_price)
+        ):
+            reject(client_order_id, RejectReason.PRICE_OFF_TICK, "trigger price not valid", ts)
+            return
+        if quantity is not None and (
+            not inst.is_on_lot(quantity) or quantity.as_decimal() <= order.filled
+        ):
+            msg = f"quantity {quantity} must be on lot and above the filled {order.filled}"
+            reject(client_order_id, RejectReason.QUANTITY_OFF_LOT, msg, ts)
+            return
+        if (price is not None and price.as_decimal() != order.price) or (
+            quantity is not None and quantity.as_decimal() > order.quantity
+        ):
+            self._seq += 1
+            order.seq = self._seq
+        if quantity is not None:
+            order.quantity = quantity.as_decimal()
+        if price is not None:
+            order.price = price.as_decimal()
+        if trigger_price is not None:
+            order.trigger = trigger_price.as_decimal()
+        self._listener.order_updated(order, ts)
+        if not order.held:
+            self._arrive(order, ts)
+
+    # ---------------------------------------------------------- market data
+    def on_bar(self, bar: BarLike) -> None:
+        """Walk one bar's price path (see the module docstring)."""
+        if not self._orders:
+            self._last_bar = bar
+            return
+        prev = self.last_price
+        o, h = bar.open.as_decimal(), bar.high.as_decimal()
+        low, c = bar.low.as_decimal(), bar.close.as_decimal()
+        ts_open, ts_close = bar.ts_open, bar.ts_event
+        fraction = self.fill_model.max_volume_fraction
+        self._volume = bar.volume.as_decimal()
+        self._capacity = self._round_lot(fraction * self._volume) if fraction is not None else None
+        self._in_bar = True
+        try:
+            self._expire(ts_open)
+            self._open(prev, o, ts_open)
+            path = (o, low, h, c) if c >= o else (o, h, low, c)
+            step = (ts_close - ts_open) // 3
+            times = (ts_open, ts_open + step, ts_open + 2 * step, ts_close)
+            for k in range(1, 4):
+                self._move(path[k - 1], path[k], times[k])
+        finally:
+            self._in_bar = False
+            self._capacity = None
+            self._volume = None
+            self._last, self._last_bar = c, None
+
+    def on_trade(self, price: Price, size: Quantity, ts: int) -> None:
+        """A trade printed at ``price`` for ``size``: orders it reaches fill up to that size."""
+        px = price.as_decimal()
+        prev = self.last_price
+        self._last, self._last_bar = px, None
+        if not self._orders:
+            return
+        self._capacity, self._volume, self._in_bar = size.as_decimal(), size.as_decimal(), True
+        try:
+            self._expire(ts)
+            self._release_waiting(px, ts)
+            if prev is not None and prev != px:
+                self._move(prev, px, ts)
+            else:
+                self._touch(px, ts)
+        finally:
+            self._in_bar = False
+            self._capacity = self._volume = None
+
+    def on_quote(
+        self, bid: Price, ask: Price, bid_size: Quantity, ask_size: Quantity, ts: int
+    ) -> None:
+        """Best bid and ask changed: resting orders they cross fill, up to the quoted size."""
+        self.bid, self.ask = bid.as_decimal(), ask.as_decimal()
+        self._bid_size, self._ask_size = bid_size.as_decimal(), ask_size.as_decimal()
+        if not self._orders:
+            return
+        self._expire(ts)
+        for order in self.orders():
+            if order.held or order.id not in self._orders:
+                continue
+            if not order.triggered:
+                self._maybe_trigger_on_quote(order, ts)
+            if order.triggered and order.id in self._orders:
+                self._take_from_quote(order, ts, maker=order.is_resting_limit)
+
+    # ------------------------------------------------------------ internals
+    def _validate(self, spec: OrderSpec, ts: int) -> tuple[RejectReason, str] | None:
+        inst = self.instrument
+        if spec.instrument_id != inst.id:
+            return RejectReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not traded here"
+        if spec.client_order_id in self._orders:
+            return RejectReason.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent."
+        for label, value in (("price", spec.price), ("trigger price", spec.trigger_price)):
+            if value is not None and not inst.is_on_tick(value):
+                msg = f"{label} {value} is not a multiple of tick size {inst.tick_size}"
+                return RejectReason.PRICE_OFF_TICK, msg
+        qty = spec.quantity
+        if not inst.is_on_lot(qty):
+            msg = f"quantity {qty} is not a multiple of lot size {inst.lot_size}"
+            return RejectReason.QUANTITY_OFF_LOT, msg
+        if qty < inst.min_quantity:
+            return RejectReason.BELOW_MIN_QUANTITY, f"quantity {qty} < min {inst.min_quantity}"
+        if inst.max_quantity is not None and qty > inst.max_quantity:
+            return RejectReason.ABOVE_MAX_QUANTITY, f"quantity {qty} > max {inst.max_quantity}"
+        ref = spec.price or spec.trigger_price
+        ref_px = ref.as_decimal() if ref is not None else self.reference_price(spec.is_buy)
+        if inst.min_notional is not None and ref_px is not None:
+            notional = inst.notional(qty, Price(ref_px))
+            if notional < inst.min_notional:
+                msg = f"notional {notional} < min {inst.min_notional}"
+                return RejectReason.BELOW_MIN_NOTIONAL, msg
+        if spec.expire_time_ns is not None and spec.expire_time_ns <= ts:
+            return RejectReason.OTHER, f"expire time {spec.expire_time_ns} is not in the future"
+        if spec.post_only and spec.price is not None:
+            opposite = self.reference_price(spec.is_buy)
+            px = spec.price.as_decimal()
+            if opposite is not None and (px >= opposite if spec.is_buy else px <= opposite):
+                return RejectReason.POST_ONLY_WOULD_CROSS, f"post-only {px} would cross {opposite}"
+        return None
+
+    def _arrive(self, order: WorkingOrder, ts: int) -> None:
+        """An order becomes active: trigger, fill or rest, depending on the market now."""
+        cur = self.last_price
+        if order.order_type is OrderType.TRAILING_STOP and order.trail_ref is None:
+            start = self.reference_price(not order.is_buy) or cur
+            if start is not None:
+                order.start_trailing(start, self._tick)
+        if not order.triggered and cur is not None:
+            rises = order.level(up=True) is not None  # it acts when the market rises to it
+            level = order.level(up=rises)
+            if level is not None and (cur >= level if rises else cur <= level):
+                self._trigger(order, ts)  # already beyond its trigger when it arrives
+        if not order.triggered or order.id not in self._orders:
+            return
+        waits_for_open = not self._in_bar and self.bid is None and self.fill_model.fill_at == "open"
+        if order.is_market:
+            if not waits_for_open and cur is not None:
+                self._fill_now(order, ts)
+        elif order.is_resting_limit:
+            ref = self.reference_price(order.is_buy)
+            assert order.price is not None
+            marketable = ref is not None and (
+                order.price >= ref if order.is_buy else order.price <= ref
+            )
+            if marketable:
+                if waits_for_open:
+                    order.marketable_on_arrival = True
+                else:
+                    self._fill_now(order, ts, limit=order.price)
+        if order.id in self._orders and order.time_in_force in _IMMEDIATE and not waits_for_open:
+            self._close(order, "IOC remainder" if order.filled else "not filled at once", ts)
+
+    def _fill_now(self, order: WorkingOrder, ts: int, limit: Decimal | None = None) -> None:
+        if self.bid is not None and not self._in_bar:
+            self._take_from_quote(order, ts, maker=False)
+            return
+        px = self.last_price
+        if px is None or (limit is not None and (px > limit if order.is_buy else px < limit)):
+            return
+        self._fill(order, px, _TAKER, ts)
+
+    def _take_from_quote(self, order: WorkingOrder, ts: int, *, maker: bool) -> None:
+        quote = self.ask if order.is_buy else self.bid
+        size = self._ask_size if order.is_buy else self._bid_size
+        if quote is None or size is None:
+            return
+        px = quote
+        if order.price is not None:
+            crosses = order.price >= quote if order.is_buy else order.price <= quote
+            if not crosses:
+                return
+            if maker:
+                px = order.price
+        self._capacity = size
+        try:
+            self._fill(order, px, _MAKER if maker else _TAKER, ts)
+        finally:
+            remaining = self._capacity
+            self._capacity = None
+        if order.is_buy:
+            self._ask_size = remaining
+        else:
+            self._bid_size = remaining
+
+    def _maybe_trigger_on_quote(self, order: WorkingOrder, ts: int) -> None:
+        assert self.bid is not None
+        assert self.ask is not None
+        if order.order_type is OrderType.TRAILING_STOP:
+            order.trail(self.bid if not order.is_buy else self.ask, self._tick)
+        trigger = order.trigger
+        if trigger is None:
+            return
+        if order.order_type is OrderType.LIMIT_IF_TOUCHED:
+            hit = self.ask <= trigger if order.is_buy else self.bid >= trigger
+        else:
+            hit = self.ask >= trigger if order.is_buy else self.bid <= trigger
+        if hit:
+            self._trigger(order, ts)
+
+    def _open(self, prev: Decimal | None, o: Decimal, ts: int) -> None:
+        for order in self.orders():
+            if order.held or order.id not in self._orders:
+                continue
+            if not order.triggered and prev is not None:
+                if order.order_type is OrderType.TRAILING_STOP:
+                    order.trail(o, self._tick)
+                up = o > prev
+                level = order.level(up)
+                if level is not None and (prev < level <= o if up else o <= level < prev):
+                    self._trigger(order, ts)
+            if order.triggered and order.id in self._orders:
+                if order.is_market:
+                    self._fill(order, o, _TAKER, ts)
+                elif order.is_resting_limit:
+                    assert order.price is not None
+                    if order.price >= o if order.is_buy else order.price <= o:
+                        taker = order.marketable_on_arrival
+                        self._fill(order, o, _TAKER if taker else _MAKER, ts)
+            order.marketable_on_arrival = False
+            if order.id in self._orders and order.time_in_force in _IMMEDIATE:
+                self._close(order, "IOC remainder" if order.filled else "not filled at open", ts)
+
+    def _move(self, a: Decimal, b: Decimal, ts: int) -> None:
+        if a == b:
+            return
+        up = b > a
+        cur = a
+        while True:
+            hits = self._next_hits(cur, b, up)
+            if not hits:
+                break
+            level, orders = hits
+            cur = level
+            for order in orders:
+                if order.id in self._orders and not order.held:
+                    self._act(order, level, ts)
+        for order in self.orders():
+            if order.order_type is OrderType.TRAILING_STOP and not order.triggered:
+                order.trail(b, self._tick)
+
+    def _touch(self, px: Decimal, ts: int) -> None:
+        for order in self.orders():
+            if order.id in self._orders and not order.held:
+                level = order.level(up=True)
+                if level is None:
+                    level = order.level(up=False)
+                if level == px:
+                    self._act(order, px, ts)
+
+    def _next_hits(
+        self, cur: Decimal, end: Decimal, up: bool
+    ) -> tuple[Decimal, list[WorkingOrder]] | None:
+        best: Decimal | None = None
+        found: list[WorkingOrder] = []
+        for order in self._orders.values():
+            level = order.level(up)
+            if level is None:
+                continue
+            if not (cur < level <= end if up else end <= level < cur):
+                continue
+            if best is None or (level < best if up else level > best):
+                best, found = level, [order]
+            elif level == best:
+                found.append(order)
+        if best is None:
+            return None
+        found.sort(key=lambda o: o.seq)
+        return best, found
+
+    def _act(self, order: WorkingOrder, level: Decimal, ts: int) -> None:
+        if not order.triggered:
+            self._trigger(order, ts)
+            if order.id not in self._orders:
+                return
+            if order.is_market:
+                self._fill(order, level, _TAKER, ts)
+            else:
+                assert order.price is not None
+                if order.price >= level if order.is_buy else order.price <= level:
+                    self._fill(order, level, _TAKER, ts)
+            if order.id in self._orders and order.time_in_force in _IMMEDIATE:
+                self._close(order, "IOC remainder", ts)
+        else:
+            self._fill(order, level, _MAKER, ts)
+
+    def _trigger(self, order: WorkingOrder, ts: int) -> None:
+        order.triggered = True
+        self._listener.order_triggered(order, ts)
+
+    def _release_waiting(self, px: Decimal, ts: int) -> None:
+        for order in self.orders():
+            if order.id in self._orders and order.triggered and order.is_market:
+                self._fill(order, px, _TAKER, ts)
+
+    def _round_lot(self, qty: Decimal) -> Decimal:
+        return (qty / self._lot).to_integral_value(rounding=ROUND_FLOOR) * self._lot
+
+    def _fill(self, order: WorkingOrder, price: Decimal, liquidity: LiquiditySide, ts: int) -> None:
+        qty = order.leaves
+        capacity = self._capacity
+        if capacity is not None and capacity < qty:
+            if order.time_in_force is TimeInForce.FOK:
+                self._close(order, "FOK not fillable in full", ts)
+                return
+            qty = capacity
+        if qty <= 0:
+            return
+        if liquidity is _TAKER:
+            ticks = self.fill_model.slippage.ticks(qty, self._volume)
+            if ticks:
+                move = ticks * self._tick
+                price = price + move if order.is_buy else max(price - move, self._tick)
+        refusal = self._listener.fill_refusal(order, qty, price)
+        if refusal is not None:
+            self._close(order, f"fill refused: {refusal}", ts)
+            return
+        order.filled += qty
+        if capacity is not None:
+            self._capacity = capacity - qty
+        self._listener.order_filled(order, qty, price, liquidity, ts)
+        if order.leaves <= 0:
+            del self._orders[order.id]
+            self._after_done(order, ts)
+        self._after_fill(order, qty, ts)
+
+    def _after_fill(self, order: WorkingOrder, qty: Decimal, ts: int) -> None:
+        if not order.is_oco:
+            return
+        for sibling_id in order.spec.linked_order_ids:
+            sibling = self._orders.get(sibling_id)
+            if sibling is None:
+                continue
+            if order.spec.parent_order_id is not None:  # bracket exits shrink together
+                sibling.quantity -= qty
+                if sibling.leaves <= 0:
+                    self._close(sibling, "OCO sibling filled", ts, cascade=False)
+                else:
+                    self._listener.order_updated(sibling, ts)
+            else:
+                self._close(sibling, "OCO sibling filled", ts, cascade=False)
+
+    def _after_done(self, order: WorkingOrder, ts: int) -> None:
+        """Release or cancel the OTO children of an order that is finished."""
+        if order.spec.contingency_type is not ContingencyType.OTO:
+            return
+        for child_id in order.spec.linked_order_ids:
+            child = self._orders.get(child_id)
+            if child is None or not child.held:
+                continue
+            if order.filled <= 0:
+                self._close(child, "parent order did not fill", ts, cascade=False)
+                continue
+            if order.filled < order.quantity:
+                child.quantity = min(child.quantity, order.filled)
+                self._listener.order_updated(child, ts)
+            child.held = False
+            self._arrive(child, ts)
+
+    def _close(self, order: WorkingOrder, reason: str, ts: int, *, cascade: bool = True) -> None:
+        if self._orders.pop(order.id, None) is None:
+            return
+        if reason == "expired":
+            self._listener.order_expired(order, ts)
+        else:
+            self._listener.order_canceled(order, reason, ts)
+        self._after_done(order, ts)
+        if cascade and order.is_oco:
+            for sibling_id in order.spec.linked_order_ids:
+                sibling = self._orders.get(sibling_id)
+                if sibling is not None:
+                    self._close(sibling, "OCO sibling canceled", ts, cascade=False)
+
+    def _expire(self, ts: int) -> None:
+        for order in self.orders():
+            if order.expire_ns is not None and order.expire_ns <= ts:
+                self._close(order, "expired", ts)
