@@ -1,0 +1,389 @@
+"""``SimulatedVenue``: a venue in process — matching engines, an account, latency — that speaks
+the domain's commands and events.
+
+Commands reach it after the latency model's delay on the ``Clock`` it is given, so the same
+class serves backtests (replay clock) and paper trading (live clock). It checks what a real venue
+checks (tick, lot, minimums, post-only, reduce-only, balance), answers every command with events
+(``OrderAccepted``, ``OrderRejected``, ``OrderFilled``, ...) and reports balances after each fill.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from decimal import ROUND_CEILING, Decimal
+from typing import TypedDict
+
+from tradeforge.backtest.matching import BarLike, MatchingEngine
+from tradeforge.backtest.models import FillModel, LatencyModel
+from tradeforge.backtest.venue_account import VenueAccount
+from tradeforge.backtest.working_order import WorkingOrder
+from tradeforge.bus import Clock, TimeEvent
+from tradeforge.domain import (
+    CancelAllOrders,
+    CancelOrder,
+    ClientOrderId,
+    Command,
+    ContingencyType,
+    Currency,
+    CurrencyPair,
+    Instrument,
+    InstrumentId,
+    InvalidValue,
+    LiquiditySide,
+    Message,
+    ModifyOrder,
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderExpired,
+    OrderFilled,
+    OrderModifyRejected,
+    OrderRejected,
+    OrderSpec,
+    OrderTriggered,
+    OrderUpdated,
+    PositionBook,
+    PositionMode,
+    Price,
+    Quantity,
+    QueryOrder,
+    RejectReason,
+    StrategyId,
+    SubmitOrder,
+    SubmitOrderList,
+    TradeId,
+    Venue,
+)
+
+__all__ = ["SimulatedVenue"]
+
+Emit = Callable[[Message], None]
+
+
+class _Ids(TypedDict):
+    client_order_id: ClientOrderId
+    strategy_id: StrategyId
+    instrument_id: InstrumentId
+
+
+class SimulatedVenue:
+    """One simulated venue with one account."""
+
+    def __init__(
+        self,
+        *,
+        venue: Venue,
+        account: VenueAccount,
+        instruments: Iterable[Instrument],
+        clock: Clock,
+        emit: Emit,
+        fill_model: FillModel | None = None,
+        latency: LatencyModel | None = None,
+    ) -> None:
+        self.venue = venue
+        self.account = account
+        self._clock = clock
+        self._emit = emit
+        self._latency = latency or LatencyModel()
+        self.instruments = {inst.id: inst for inst in instruments}
+        for inst in self.instruments.values():
+            if inst.id.venue != venue:
+                raise InvalidValue(f"instrument {inst.id} is not at venue {venue}")
+        self.engines = {
+            iid: MatchingEngine(inst, self, fill_model=fill_model, id_prefix=venue.value)
+            for iid, inst in self.instruments.items()
+        }
+        self._positions = PositionBook(
+            PositionMode.NETTING, self.instruments, account_id=account.id
+        )
+        self._net: dict[InstrumentId, Decimal] = dict.fromkeys(self.instruments, Decimal(0))
+        self._trade_ids = itertools.count(1)
+        self._alerts = itertools.count(1)
+        self._strategy_of: dict[ClientOrderId, OrderSpec] = {}
+
+    # ------------------------------------------------------------ commands
+    def execute(self, command: Command) -> None:
+        """Receive a command now; it acts after the latency model's delay."""
+        delay = self._delay(command)
+        now = self._clock.timestamp_ns()
+        if delay <= 0:
+            self._run(command, now)
+            return
+
+        def deliver(event: TimeEvent, cmd: Command = command) -> None:
+            self._run(cmd, event.ts_event)
+
+        self._clock.set_time_alert(f"{self.venue}-cmd-{next(self._alerts)}", now + delay, deliver)
+
+    def _delay(self, command: Command) -> int:
+        if isinstance(command, SubmitOrder | SubmitOrderList):
+            return self._latency.submit_ns
+        if isinstance(command, ModifyOrder):
+            return self._latency.modify_ns
+        return self._latency.cancel_ns
+
+    def _run(self, command: Command, ts: int) -> None:
+        if isinstance(command, SubmitOrder):
+            self._submit(command.spec, ts, held=False)
+        elif isinstance(command, SubmitOrderList):
+            self._submit_list(command, ts)
+        elif isinstance(command, CancelOrder):
+            self._engine(command.instrument_id).cancel(command.client_order_id, ts, "canceled")
+        elif isinstance(command, ModifyOrder):
+            self._engine(command.instrument_id).modify(
+                command.client_order_id,
+                ts,
+                quantity=command.quantity,
+                price=command.price,
+                trigger_price=command.trigger_price,
+            )
+        elif isinstance(command, CancelAllOrders):
+            engine = self._engine(command.instrument_id)
+            for order in engine.orders():
+                mine = order.spec.strategy_id == command.strategy_id
+                if mine and (command.side is None or order.spec.side is command.side):
+                    engine.cancel(order.id, ts, "canceled (all)")
+        elif not isinstance(command, QueryOrder):  # state is always pushed: nothing to add
+            raise InvalidValue(f"the simulated venue cannot execute {type(command).__name__}")
+
+    def _engine(self, instrument_id: InstrumentId) -> MatchingEngine:
+        engine = self.engines.get(instrument_id)
+        if engine is None:
+            raise InvalidValue(f"{instrument_id} is not traded at {self.venue}")
+        return engine
+
+    def _submit(self, spec: OrderSpec, ts: int, *, held: bool) -> None:
+        engine = self.engines.get(spec.instrument_id)
+        if engine is None:
+            self._reject(spec, RejectReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} unknown", ts)
+            return
+        self._strategy_of[spec.client_order_id] = spec
+        if not held:
+            problem = self._check_funds(engine, spec)
+            if problem is not None:
+                self._reject(spec, problem[0], problem[1], ts)
+                return
+        if engine.submit(spec, ts, held=held) is None:
+            self.account.release(self._lock_key(spec))
+
+    def _submit_list(self, command: SubmitOrderList, ts: int) -> None:
+        orders = command.order_list.orders
+        children: set[ClientOrderId] = set()
+        for spec in orders:
+            if spec.contingency_type is ContingencyType.OTO:
+                children.update(spec.linked_order_ids)
+        for spec in orders:
+            self._submit(spec, ts, held=spec.client_order_id in children)
+
+    # ------------------------------------------------------- funds and risk
+    @staticmethod
+    def _lock_key(spec: OrderSpec) -> str:
+        if spec.contingency_type is ContingencyType.OCO and spec.order_list_id is not None:
+            return f"list:{spec.order_list_id}"
+        return f"order:{spec.client_order_id}"
+
+    def _check_funds(
+        self, engine: MatchingEngine, spec: OrderSpec
+    ) -> tuple[RejectReason, str] | None:
+        inst = engine.instrument
+        qty = spec.quantity.as_decimal()
+        net = self._net[inst.id]
+        if spec.reduce_only:
+            reduces = (net < 0) if spec.is_buy else (net > 0)
+            if not reduces or qty > abs(net):
+                msg = f"reduce-only {spec.side} {qty} would increase position {net}"
+                return RejectReason.REDUCE_ONLY_WOULD_INCREASE, msg
+        px = spec.price or spec.trigger_price
+        ref = px.as_decimal() if px is not None else engine.reference_price(spec.is_buy)
+        if ref is None:
+            return RejectReason.NO_LIQUIDITY, f"no market price yet for {inst.id}"
+        currency, amount = self._cost(inst, spec.is_buy, qty, ref, spec.reduce_only)
+        if amount <= 0:
+            return None
+        if not self.account.lock(self._lock_key(spec), currency, amount):
+            free = self.account.free(currency)
+            msg = f"needs {amount} {currency}, free {free} {currency}"
+            return RejectReason.INSUFFICIENT_BALANCE, msg
+        return None
+
+    def _cost(
+        self, inst: Instrument, is_buy: bool, qty: Decimal, price: Decimal, reduce_only: bool
+    ) -> tuple[Currency, Decimal]:
+        notional = qty * inst.multiplier.as_decimal() * price
+        if self.account.uses_margin(inst.kind):
+            margin = Decimal(0) if reduce_only else notional / self.account.leverage
+            amount = margin + notional * inst.taker_fee
+            return inst.settlement_currency, self._up(amount, inst.settlement_currency)
+        if is_buy:
+            amount = notional * (1 + max(inst.taker_fee, inst.maker_fee, Decimal(0)))
+            return inst.quote_currency, self._up(amount, inst.quote_currency)
+        assert isinstance(inst, CurrencyPair)
+        return inst.base_currency, qty
+
+    @staticmethod
+    def _up(amount: Decimal, currency: Currency) -> Decimal:
+        return amount.quantize(Decimal(1).scaleb(-currency.precision), rounding=ROUND_CEILING)
+
+    # --------------------------------------------------------- market data
+    def on_bar(self, instrument_id: InstrumentId, bar: BarLike) -> None:
+        """A bar closed in ``instrument_id``."""
+        self.engines[instrument_id].on_bar(bar)
+
+    def on_trade(self, instrument_id: InstrumentId, price: Price, size: Quantity, ts: int) -> None:
+        """A trade printed in ``instrument_id``."""
+        self.engines[instrument_id].on_trade(price, size, ts)
+
+    def on_quote(
+        self,
+        instrument_id: InstrumentId,
+        bid: Price,
+        ask: Price,
+        *,
+        bid_size: Quantity,
+        ask_size: Quantity,
+        ts: int,
+    ) -> None:
+        """The best bid/ask of ``instrument_id`` changed."""
+        self.engines[instrument_id].on_quote(bid, ask, bid_size, ask_size, ts)
+
+    # ------------------------------------------------- matching engine port
+    @staticmethod
+    def _ids(spec: OrderSpec) -> _Ids:
+        return {
+            "client_order_id": spec.client_order_id,
+            "strategy_id": spec.strategy_id,
+            "instrument_id": spec.instrument_id,
+        }
+
+    def _reject(self, spec: OrderSpec, reason: RejectReason, message: str, ts: int) -> None:
+        self._emit(
+            OrderRejected(
+                **self._ids(spec),
+                account_id=self.account.id,
+                reason=reason,
+                message=message,
+                ts_event=ts,
+                ts_init=ts,
+            )
+        )
+
+    def order_accepted(self, order: WorkingOrder, ts: int) -> None:
+        self._emit(
+            OrderAccepted(
+                **self._ids(order.spec),
+                account_id=self.account.id,
+                venue_order_id=order.venue_order_id,
+                ts_event=ts,
+                ts_init=ts,
+            )
+        )
+
+    def order_rejected(self, spec: OrderSpec, reason: RejectReason, message: str, ts: int) -> None:
+        self._reject(spec, reason, message, ts)
+
+    def order_triggered(self, order: WorkingOrder, ts: int) -> None:
+        self._emit(OrderTriggered(**self._ids(order.spec), ts_event=ts, ts_init=ts))
+
+    def order_canceled(self, order: WorkingOrder, reason: str, ts: int) -> None:
+        self.account.release(self._lock_key(order.spec))
+        self._emit(OrderCanceled(**self._ids(order.spec), reason=reason, ts_event=ts, ts_init=ts))
+
+    def order_expired(self, order: WorkingOrder, ts: int) -> None:
+        self.account.release(self._lock_key(order.spec))
+        self._emit(OrderExpired(**self._ids(order.spec), ts_event=ts, ts_init=ts))
+
+    def order_updated(self, order: WorkingOrder, ts: int) -> None:
+        inst = self.instruments[order.spec.instrument_id]
+        self._emit(
+            OrderUpdated(
+                **self._ids(order.spec),
+                quantity=inst.make_qty(order.quantity),
+                price=inst.make_price(order.price) if order.price is not None else None,
+                trigger_price=inst.make_price(order.trigger) if order.trigger is not None else None,
+                ts_event=ts,
+                ts_init=ts,
+            )
+        )
+
+    def modify_rejected(
+        self, client_order_id: ClientOrderId, reason: RejectReason, message: str, ts: int
+    ) -> None:
+        spec = self._strategy_of.get(client_order_id)
+        if spec is not None:
+            self._emit(
+                OrderModifyRejected(
+                    **self._ids(spec), reason=reason, message=message, ts_event=ts, ts_init=ts
+                )
+            )
+
+    def cancel_rejected(
+        self, client_order_id: ClientOrderId, reason: RejectReason, message: str, ts: int
+    ) -> None:
+        spec = self._strategy_of.get(client_order_id)
+        if spec is not None:
+            self._emit(
+                OrderCancelRejected(
+                    **self._ids(spec), reason=reason, message=message, ts_event=ts, ts_init=ts
+                )
+            )
+
+    def fill_refusal(
+        self, order: WorkingOrder, quantity: Decimal, price: Decimal
+    ) -> RejectReason | None:
+        spec = order.spec
+        inst = self.instruments[spec.instrument_id]
+        net = self._net[inst.id]
+        if spec.reduce_only:
+            reduces = (net < 0) if spec.is_buy else (net > 0)
+            if not reduces or quantity > abs(net):
+                return RejectReason.REDUCE_ONLY_WOULD_INCREASE
+        currency, cost = self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)
+        available = self.account.free(currency) + self.account.locked_under(self._lock_key(spec))
+        return RejectReason.INSUFFICIENT_BALANCE if cost > available else None
+
+    def order_filled(
+        self,
+        order: WorkingOrder,
+        quantity: Decimal,
+        price: Decimal,
+        liquidity: LiquiditySide,
+        ts: int,
+    ) -> None:
+        spec = order.spec
+        inst = self.instruments[spec.instrument_id]
+        qty, px = inst.make_qty(quantity), inst.make_price(price)
+        fee = inst.fee(qty, px, liquidity)
+        fill = OrderFilled(
+            **self._ids(spec),
+            account_id=self.account.id,
+            venue_order_id=order.venue_order_id,
+            trade_id=TradeId(f"{self.venue}-T{next(self._trade_ids)}"),
+            order_side=spec.side,
+            order_type=spec.order_type,
+            last_qty=qty,
+            last_px=px,
+            commission=fee,
+            liquidity_side=liquidity,
+            ts_event=ts,
+            ts_init=ts,
+        )
+        _, realized = self._positions.apply(fill)
+        key = self._lock_key(spec)
+        if self.account.uses_margin(inst.kind):
+            changed = self.account.settle_margin(realized, fee)
+            self.account.use(
+                key, self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)[1]
+            )
+        else:
+            assert isinstance(inst, CurrencyPair)
+            notional = inst.notional(qty, px)
+            changed = self.account.settle_spot(
+                inst.base_currency, spec.is_buy, quantity, notional, fee
+            )
+            self.account.use(key, notional.amount + fee.amount if spec.is_buy else quantity)
+        self._net[inst.id] += quantity if spec.is_buy else -quantity
+        if order.leaves <= 0:
+            self.account.release(key)
+        self._emit(fill)
+        self._emit(self.account.to_event(ts, changed))
