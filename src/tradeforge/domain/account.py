@@ -122,7 +122,11 @@ class MarginAccount(Account):
         self._margins: dict[InstrumentId | None, MarginBalance] = {}
 
     def _check_leverage(self, leverage: Decimal) -> None:
-        if not isinstance(leverage, Decimal) or not leverage.is_finite() or leverage < 1:
+        if not isinstance(leverage, Decimal):
+            raise InvalidValue(
+                f"margin account {self.id}: leverage must be a Decimal, got {leverage!r}"
+            )
+        if not leverage.is_finite() or leverage < 1:
             raise InvalidValue(f"margin account {self.id}: leverage must be >= 1, got {leverage}")
 
     def set_leverage(self, instrument_id: InstrumentId, leverage: Decimal) -> None:

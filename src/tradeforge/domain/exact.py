@@ -93,8 +93,12 @@ def fit_precision(field: str, value: Decimal, precision: int) -> Decimal:
     if not 0 <= precision <= MAX_PRECISION:
         raise InvalidValue(f"{field} precision must be 0..{MAX_PRECISION}, got {precision}")
     try:
-        return value.quantize(_QUANTA[precision], context=EXACT)
+        exact = value.quantize(_QUANTA[precision], context=EXACT)
     except Inexact:
         raise InvalidValue(
             f"{field} {value} has more than {precision} decimals (precision {precision})"
         ) from None
+    except InvalidOperation:
+        raise InvalidValue(f"{field} {value} is too large to hold exactly") from None
+    # -0 and 0 are the same amount: keep one spelling of it.
+    return exact if exact else exact.copy_abs()

@@ -47,7 +47,7 @@ class Identifier:
             raise InvalidValue(
                 f"{self.field} must have 1 to {self.max_length} characters, got {value!r}"
             )
-        if not self.pattern.match(value):
+        if not self.pattern.fullmatch(value):
             raise InvalidValue(f"{self.field} has characters that are not allowed: {value!r}")
         object.__setattr__(self, "_value", value)
 
@@ -216,6 +216,8 @@ class InstrumentId:
         return hash((self._symbol.value, self._venue.value))
 
     def __lt__(self, other: InstrumentId) -> bool:
+        if type(other) is not InstrumentId:
+            return NotImplemented
         return self.value < other.value
 
     def __reduce__(self) -> tuple[type[InstrumentId], tuple[str, str]]:

@@ -13,7 +13,7 @@ import msgspec
 
 from tradeforge.domain.enums import InstrumentKind, LiquiditySide
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, quantum, round_to, to_decimal
+from tradeforge.domain.exact import EXACT, ROUNDING, quantum, round_to, to_decimal
 from tradeforge.domain.identifiers import InstrumentId
 from tradeforge.domain.money import Currency, Money
 from tradeforge.domain.values import Price, Quantity
@@ -159,7 +159,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
             return EXACT.multiply(size, price.as_decimal())
         if price <= 0:
             raise InvalidValue(f"{self.id}: inverse notional needs a positive price, got {price}")
-        return size / price.as_decimal()  # inexact by nature: the caller rounds once
+        return ROUNDING.divide(size, price.as_decimal())  # inexact: the caller rounds once
 
     def fee_rate(self, liquidity: LiquiditySide) -> Decimal:
         """The maker or taker fee rate (negative is a rebate)."""
@@ -174,7 +174,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
         rounding: str = ROUND_HALF_EVEN,
     ) -> Money:
         """Commission for a fill: exact notional x fee rate, rounded once to the currency."""
-        raw = self._raw_notional(quantity, price) * self.fee_rate(liquidity)
+        raw = ROUNDING.multiply(self._raw_notional(quantity, price), self.fee_rate(liquidity))
         return Money.rounded(raw, self.settlement_currency, rounding)
 
 

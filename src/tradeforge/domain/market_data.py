@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from decimal import Decimal
 from typing import Final
 
 import msgspec
 
 from tradeforge.domain.enums import AggressorSide, BookAction, BookSide
 from tradeforge.domain.errors import InvalidValue
+from tradeforge.domain.exact import EXACT
 from tradeforge.domain.identifiers import InstrumentId, TradeId
 from tradeforge.domain.messages import Message
 from tradeforge.domain.values import Price, Quantity
@@ -52,7 +54,7 @@ class Timeframe:
     @classmethod
     def from_str(cls, value: str) -> Timeframe:
         """Parse ``1m``, ``4h`` and the like."""
-        match = _TIMEFRAME.match(value) if isinstance(value, str) else None
+        match = _TIMEFRAME.fullmatch(value) if isinstance(value, str) else None
         if match is None:
             raise InvalidValue(f"timeframe must look like 1m, 5m, 1h or 1d; got {value!r}")
         return cls(int(match.group(1)), match.group(2))
@@ -95,6 +97,11 @@ class Bar(Message, frozen=True, kw_only=True, tag=True):
     close: Price
     volume: Quantity
 
+    @property
+    def ts_open(self) -> int:
+        """When the bar opened: ``ts_event`` minus the timeframe."""
+        return self.ts_event - self.timeframe.nanos
+
     def __post_init__(self) -> None:
         if self.high < self.low:
             raise InvalidValue(
@@ -123,7 +130,7 @@ class QuoteTick(Message, frozen=True, kw_only=True, tag=True):
     def mid(self) -> Price:
         """Mid price, exact (one more decimal than the quotes when needed)."""
         total = (self.bid_price + self.ask_price).as_decimal()
-        return Price(total / 2)
+        return Price(EXACT.divide(total, Decimal(2)))
 
 
 class TradeTick(Message, frozen=True, kw_only=True, tag=True):

@@ -45,7 +45,7 @@ class Currency:
     _kind: CurrencyKind
 
     def __init__(self, code: str, precision: int, kind: CurrencyKind = CurrencyKind.CRYPTO) -> None:
-        if not isinstance(code, str) or not _CODE.match(code):
+        if not isinstance(code, str) or not _CODE.fullmatch(code):
             raise InvalidValue(
                 f"currency code must be 1-16 upper-case letters/digits, got {code!r}"
             )

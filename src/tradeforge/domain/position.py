@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from tradeforge.domain.enums import OrderSide, PositionSide
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT
+from tradeforge.domain.exact import EXACT, ROUNDING
 from tradeforge.domain.identifiers import AccountId, PositionId, StrategyId, TradeId
 from tradeforge.domain.instruments import Instrument
 from tradeforge.domain.money import Currency, Money
@@ -93,6 +93,11 @@ class Position:
             raise InvalidValue(
                 f"position {self.id}: fill for {fill.instrument_id}, expected {self.instrument.id}"
             )
+        if not self.instrument.is_on_lot(fill.last_qty):
+            raise InvalidValue(
+                f"position {self.id}: fill quantity {fill.last_qty} is not a multiple of lot size "
+                f"{self.instrument.lot_size}"
+            )
         qty = fill.last_qty.as_decimal()
         sign = 1 if fill.order_side is OrderSide.BUY else -1
         open_qty = abs(self.signed_qty)
@@ -129,7 +134,8 @@ class Position:
         if closed == open_qty:
             removed = self.cost
         else:
-            removed = Money.rounded(self.cost.amount * closed / open_qty, self.cost.currency)
+            share = ROUNDING.divide(ROUNDING.multiply(self.cost.amount, closed), open_qty)
+            removed = Money.rounded(share, self.cost.currency)
         if closed == qty:
             proceeds = notional
             reopened = None

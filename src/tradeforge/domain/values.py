@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import ClassVar, Self
 
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, decimals_of, fit_precision, to_decimal
+from tradeforge.domain.exact import EXACT, MAX_PRECISION, decimals_of, fit_precision, to_decimal
 
 __all__ = ["Price", "Quantity"]
 
@@ -40,6 +40,15 @@ class _ExactValue:
         obj = object.__new__(cls)
         object.__setattr__(obj, "_value", value)
         return obj
+
+    @classmethod
+    def from_raw(cls, raw: int, precision: int) -> Self:
+        """``raw * 10**-precision``: the fast way in from scaled integers (e.g. bar arrays)."""
+        if not 0 <= precision <= MAX_PRECISION:
+            raise InvalidValue(f"{cls.field} precision must be 0..{MAX_PRECISION}, got {precision}")
+        if not cls.signed and raw < 0:
+            raise InvalidValue(f"{cls.field} must not be negative, got raw {raw}")
+        return cls._trusted(Decimal(raw).scaleb(-precision, context=EXACT))
 
     @classmethod
     def from_str(cls, value: str) -> Self:

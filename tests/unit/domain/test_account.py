@@ -153,9 +153,10 @@ def test_leverage_defaults_and_is_set_per_instrument() -> None:
 def test_leverage_below_one_or_not_a_decimal_is_refused(leverage: Decimal) -> None:
     account = MarginAccount(ACCOUNT_ID, [])
 
-    with pytest.raises(InvalidValue, match="margin account SIM-001: leverage must be >= 1"):
+    rule = "leverage must be a Decimal" if isinstance(leverage, int) else "leverage must be >= 1"
+    with pytest.raises(InvalidValue, match=f"margin account SIM-001: {rule}"):
         account.set_leverage(BTCUSDT_PERP, leverage)
-    with pytest.raises(InvalidValue, match="leverage must be >= 1"):
+    with pytest.raises(InvalidValue, match=rule):
         MarginAccount(ACCOUNT_ID, [], default_leverage=leverage)
 
 

@@ -133,11 +133,6 @@ def test_id_with_whitespace_or_non_ascii_is_refused_naming_the_field(value: str)
         ClientOrderId(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: identifiers.py matches with '^...$' and re.match; '$' also matches before a "
-    "trailing newline, so 'ABC\\n' is accepted (use fullmatch or \\Z)",
-)
 @pytest.mark.parametrize(
     ("build", "value"),
     [(ClientOrderId, "ABC\n"), (Venue, "BINANCE\n"), (InstrumentId.from_str, "BTC/USDT.SIM\n")],

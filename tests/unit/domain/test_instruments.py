@@ -183,12 +183,6 @@ def test_negative_maker_fee_is_a_rebate() -> None:
     assert instrument.fee_rate(LiquiditySide.MAKER) == Decimal("-0.00025")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: instruments.py fee() multiplies the notional by the rate in the default 28-digit "
-    "context, so the fee is rounded twice (28 digits, then the currency): a value just above "
-    "half a unit becomes a tie and rounds to even",
-)
 def test_fee_is_rounded_only_once_even_for_long_products() -> None:
     step = Decimal("0.0000000001")
     instrument = btcusdt(

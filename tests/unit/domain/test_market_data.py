@@ -53,10 +53,6 @@ def test_bad_timeframe_is_refused_showing_the_expected_shape(text: str) -> None:
         Timeframe.from_str(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: market_data.py _TIMEFRAME '^...$' with re.match accepts a trailing newline",
-)
 def test_timeframe_with_a_trailing_newline_is_refused() -> None:
     with pytest.raises(InvalidValue):
         Timeframe.from_str("1m\n")

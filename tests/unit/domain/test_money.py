@@ -66,10 +66,6 @@ def test_currency_precision_must_be_an_int() -> None:
         Currency("XYZ", True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: money.py _CODE '^[A-Z0-9]{1,16}$' with re.match accepts a trailing newline",
-)
 def test_currency_code_with_a_trailing_newline_is_refused() -> None:
     with pytest.raises(InvalidValue):
         Currency("USD\n", 2)

@@ -318,11 +318,6 @@ def test_position_that_may_not_flip_refuses_a_fill_through_zero_and_is_unchanged
     assert long.fill_count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: position.py apply() books a fill whose last_qty is off the instrument's lot; "
-    "afterwards quantity, to_event and repr raise InvalidValue",
-)
 def test_fill_off_the_lot_is_refused_and_the_position_stays_readable() -> None:
     spot = position()
     off_lot = msgspec.structs.replace(

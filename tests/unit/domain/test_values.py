@@ -94,20 +94,11 @@ def test_negative_price_is_allowed() -> None:
     assert Price("-0.50") < 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: values.py/exact.py: a value that needs more than the 60-digit EXACT context "
-    "raises decimal.InvalidOperation instead of InvalidValue naming the field",
-)
 def test_value_too_large_to_hold_exactly_is_refused_naming_the_field() -> None:
     with pytest.raises(InvalidValue, match="price"):
         Price("1e50", 18)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: values.py keeps Decimal('-0'), so a Quantity (never negative) prints as '-0'",
-)
 def test_negative_zero_quantity_prints_as_zero() -> None:
     assert str(Quantity("-0")) == "0"
 

@@ -7,6 +7,7 @@ ids never repeat across restarts.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from tradeforge.domain.enums import (
@@ -24,13 +25,14 @@ from tradeforge.domain.values import Price, Quantity
 __all__ = ["ClientOrderIdGenerator", "OrderFactory"]
 
 _MAX_PREFIX = 24
+_PREFIX = re.compile(r"[!-~]+")
 
 
 class ClientOrderIdGenerator:
     """Makes ``PREFIX-1``, ``PREFIX-2``, ... (at most 36 characters)."""
 
     def __init__(self, prefix: str, *, start: int = 1) -> None:
-        if not prefix or len(prefix) > _MAX_PREFIX or not prefix.isascii() or " " in prefix:
+        if not 0 < len(prefix) <= _MAX_PREFIX or not _PREFIX.fullmatch(prefix):
             raise InvalidValue(
                 f"client order id prefix must be 1-{_MAX_PREFIX} ASCII characters without spaces,"
                 f" got {prefix!r}"

@@ -64,6 +64,7 @@ _TABLE: dict[S, frozenset[S]] = {
     S.PENDING_UPDATE: frozenset(
         {
             S.PENDING_UPDATE,  # a partial fill arrived while the modify was in flight
+            S.SUBMITTED,  # modify refused before the venue acknowledged the order
             S.ACCEPTED,  # modify done or refused: back to where the order was
             S.TRIGGERED,
             S.PARTIALLY_FILLED,
@@ -78,6 +79,7 @@ _TABLE: dict[S, frozenset[S]] = {
     S.PENDING_CANCEL: frozenset(
         {
             S.PENDING_CANCEL,  # a partial fill arrived while the cancel was in flight
+            S.SUBMITTED,  # cancel refused before the venue acknowledged the order
             S.ACCEPTED,  # cancel refused: back to where the order was
             S.TRIGGERED,
             S.PARTIALLY_FILLED,

@@ -47,6 +47,12 @@ _S = OrderStatus
 _PENDING = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL})
 # Where a partial fill leaves an order that is waiting on a cancel/modify or already closed.
 _PARTIAL_STAYS = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED})
+# An acknowledgement can be overtaken by what followed it at the venue.
+_ACK_OVERTAKEN = frozenset(
+    {_S.TRIGGERED, _S.PARTIALLY_FILLED, _S.FILLED, _S.PENDING_UPDATE, _S.PENDING_CANCEL,
+     _S.CANCELED, _S.EXPIRED}
+)  # fmt: skip
+_UPDATABLE = OPEN_STATUSES | {_S.SUBMITTED}
 _SIMPLE_TARGETS: dict[type[OrderEvent], OrderStatus] = {
     OrderDenied: _S.DENIED,
     OrderSubmitted: _S.SUBMITTED,
@@ -148,9 +154,15 @@ class Order:
 
     def apply(self, event: OrderEvent) -> None:
         """Apply ``event``; raise without changing anything if it is not allowed."""
-        if event.client_order_id != self.client_order_id:
+        if (event.client_order_id, event.instrument_id, event.strategy_id) != (
+            self.client_order_id,
+            self.instrument_id,
+            self.strategy_id,
+        ):
             raise InvalidValue(
-                f"event for order {event.client_order_id} applied to order {self.client_order_id}"
+                f"event for order {event.client_order_id} ({event.instrument_id}, "
+                f"{event.strategy_id}) applied to order {self.client_order_id} "
+                f"({self.instrument_id}, {self.strategy_id})"
             )
         if isinstance(event, OrderFilled):
             self._apply_fill(event)
@@ -171,6 +183,9 @@ class Order:
         return self._status_before_pending or _S.ACCEPTED
 
     def _apply_change(self, event: OrderEvent) -> None:
+        if isinstance(event, OrderAccepted) and self.status in _ACK_OVERTAKEN:
+            self._late_ack(event)
+            return
         target = _SIMPLE_TARGETS.get(type(event))
         if target is not None:
             self._move(target)
@@ -199,7 +214,21 @@ class Order:
         else:
             raise InvalidTransition(f"order {self.client_order_id}: unknown event {event!r}")
 
+    def _late_ack(self, event: OrderAccepted) -> None:
+        # The acknowledgement arrived after a fill, trigger or change request it preceded at the
+        # venue: the status already says more, so keep it and record what the ack carries.
+        if self.status in _PENDING and self._status_before_pending is _S.SUBMITTED:
+            self._status_before_pending = _S.ACCEPTED
+        self.account_id = event.account_id
+        self.venue_order_id = event.venue_order_id
+
     def _apply_update(self, event: OrderUpdated) -> None:
+        if self.status not in _UPDATABLE:
+            raise InvalidTransition(
+                f"order {self.client_order_id}: cannot update an order that is {self.status}"
+            )
+        if event.quantity.is_zero():
+            raise InvalidValue(f"order {self.client_order_id}: updated quantity must be positive")
         if event.quantity < self.filled_qty:
             raise InvalidValue(
                 f"order {self.client_order_id}: updated quantity {event.quantity} is below "

@@ -164,6 +164,17 @@ class OrderList(msgspec.Struct, frozen=True, kw_only=True):
                     raise InvalidValue(
                         f"{name}: order {spec.client_order_id} links to {linked}, not in the list"
                     )
+            if spec.parent_order_id is not None:
+                parent = by_id.get(spec.parent_order_id)
+                if (
+                    parent is None
+                    or spec.client_order_id not in parent.linked_order_ids
+                    or (parent.contingency_type is not ContingencyType.OTO)
+                ):
+                    raise InvalidValue(
+                        f"{name}: order {spec.client_order_id} names parent "
+                        f"{spec.parent_order_id}, which is not an OTO order in the list linking it"
+                    )
             if spec.contingency_type is ContingencyType.OCO:
                 self._check_oco(name, spec, by_id)
             if spec.contingency_type is ContingencyType.OTO:
