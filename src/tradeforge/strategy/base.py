@@ -1,0 +1,246 @@
+"""``Strategy``: the one class a strategy author subclasses.
+
+Declare parameters as class attributes, declare indicators in ``on_start``, react in the hooks,
+and trade through the helpers (``buy``, ``sell``, ``close_position``, ``submit``, ...). The node
+running the strategy — backtest, paper or live — is behind ``self.ctx``; the strategy never knows
+which. Hooks are called through a wall: an exception in one becomes a ``StrategyError`` naming the
+strategy, the hook and the time, and stops this strategy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, Protocol
+
+from tradeforge.bus import TimeEvent
+from tradeforge.domain import (
+    ClientOrderId,
+    InstrumentId,
+    InvalidValue,
+    OrderBookSnapshot,
+    OrderEvent,
+    OrderFilled,
+    OrderSide,
+    Position,
+    Price,
+    Quantity,
+    QuoteTick,
+    StrategyId,
+    Timeframe,
+    TimeInForce,
+    TradeTick,
+)
+from tradeforge.strategy.context import StrategyContext
+from tradeforge.strategy.indicators import Indicator
+from tradeforge.strategy.params import Param
+
+__all__ = ["BarLike", "Strategy"]
+
+
+class BarLike(Protocol):
+    """A closed bar as hooks receive it (a domain ``Bar`` or the backtester's lazy view)."""
+
+    @property
+    def instrument_id(self) -> InstrumentId: ...
+    @property
+    def timeframe(self) -> Timeframe: ...
+    @property
+    def open(self) -> Price: ...
+    @property
+    def high(self) -> Price: ...
+    @property
+    def low(self) -> Price: ...
+    @property
+    def close(self) -> Price: ...
+    @property
+    def volume(self) -> Quantity: ...
+    @property
+    def ts_event(self) -> int: ...
+    @property
+    def ts_open(self) -> int: ...
+
+
+class Strategy:
+    """Base class of every strategy."""
+
+    name: ClassVar[str] = ""
+    parameters: ClassVar[dict[str, Param[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, Param[Any]] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                if isinstance(value, Param):
+                    found[attr] = value
+        cls.parameters = found
+        if not cls.__dict__.get("name"):
+            cls.name = cls.__name__
+
+    def __init__(
+        self,
+        params: Mapping[str, object] | None = None,
+        *,
+        strategy_id: str | None = None,
+        instruments: Sequence[InstrumentId | str] = (),
+    ) -> None:
+        given = dict(params or {})
+        unknown = sorted(set(given) - set(self.parameters))
+        if unknown:
+            known = ", ".join(sorted(self.parameters)) or "none"
+            raise InvalidValue(
+                f"strategy {self.name}: unknown parameter {unknown[0]!r} (parameters: {known})"
+            )
+        self._params: dict[str, Any] = {
+            name: param.validate(given[name]) if name in given else param.default
+            for name, param in self.parameters.items()
+        }
+        self.check_params()
+        self.id = StrategyId(strategy_id or f"{self.name}-1")
+        self.instrument_ids: tuple[InstrumentId, ...] = tuple(
+            i if isinstance(i, InstrumentId) else InstrumentId.from_str(i) for i in instruments
+        )
+        self._ctx: StrategyContext | None = None
+
+    # ------------------------------------------------------------- lifecycle
+    def check_params(self) -> None:
+        """Override to check parameters against each other; raise ``InvalidValue``."""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The validated parameter values."""
+        return dict(self._params)
+
+    def bind(self, ctx: StrategyContext, instruments: Sequence[InstrumentId]) -> None:
+        """Attach to the node that runs this strategy (called by the node)."""
+        self._ctx = ctx
+        if not self.instrument_ids:
+            self.instrument_ids = tuple(instruments)
+
+    @property
+    def ctx(self) -> StrategyContext:
+        """The node's services; available from ``on_start`` on."""
+        if self._ctx is None:
+            raise InvalidValue(f"strategy {self.id} is not running: no context yet")
+        return self._ctx
+
+    @property
+    def instrument_id(self) -> InstrumentId:
+        """The first (often the only) instrument the strategy trades."""
+        if not self.instrument_ids:
+            raise InvalidValue(f"strategy {self.id} has no instrument")
+        return self.instrument_ids[0]
+
+    # ----------------------------------------------------------------- hooks
+    def on_start(self) -> None:
+        """Called once before the first data: declare indicators and timers here."""
+
+    def on_bar(self, bar: BarLike) -> None:
+        """A bar closed."""
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        """The best bid/ask changed."""
+
+    def on_trade(self, trade: TradeTick) -> None:
+        """A trade printed."""
+
+    def on_book(self, book: OrderBookSnapshot) -> None:
+        """The order book changed."""
+
+    def on_order(self, event: OrderEvent) -> None:
+        """Anything happened to one of the strategy's orders (fills included)."""
+
+    def on_fill(self, fill: OrderFilled) -> None:
+        """One of the strategy's orders filled (after ``on_order``)."""
+
+    def on_timer(self, event: TimeEvent) -> None:
+        """A timer set with ``ctx.set_timer`` fired."""
+
+    def on_stop(self) -> None:
+        """Called once at the end of the run (or when the node stops)."""
+
+    # --------------------------------------------------------------- helpers
+    def indicator(
+        self,
+        function: str,
+        *,
+        instrument_id: InstrumentId | None = None,
+        timeframe: Timeframe | None = None,
+        source: str | None = None,
+        output: str | int = 0,
+        **params: Any,
+    ) -> Indicator:
+        """Declare a TA-Lib indicator on an instrument's bars, e.g.
+        ``self.indicator("SMA", timeperiod=10)``."""
+        indicator = Indicator(function, source=source, output=output, **params)
+        return self.ctx.add_indicator(indicator, instrument_id or self.instrument_id, timeframe)
+
+    def position(self, instrument_id: InstrumentId | None = None) -> Position | None:
+        """The position in an instrument (the first one by default)."""
+        return self.ctx.position(instrument_id or self.instrument_id)
+
+    def position_qty(self, instrument_id: InstrumentId | None = None) -> Decimal:
+        """Signed open quantity in an instrument (0 when flat)."""
+        return self.ctx.position_qty(instrument_id or self.instrument_id)
+
+    def buy(
+        self,
+        quantity: Quantity | Decimal | str | int,
+        *,
+        instrument_id: InstrumentId | None = None,
+        price: Price | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> ClientOrderId:
+        """Buy at market, or at ``price`` with a limit order."""
+        return self._order(
+            OrderSide.BUY, quantity, instrument_id=instrument_id, price=price, tif=time_in_force
+        )
+
+    def sell(
+        self,
+        quantity: Quantity | Decimal | str | int,
+        *,
+        instrument_id: InstrumentId | None = None,
+        price: Price | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> ClientOrderId:
+        """Sell at market, or at ``price`` with a limit order."""
+        return self._order(
+            OrderSide.SELL, quantity, instrument_id=instrument_id, price=price, tif=time_in_force
+        )
+
+    def close_position(self, instrument_id: InstrumentId | None = None) -> ClientOrderId | None:
+        """Flatten the position with a reduce-only market order (None when already flat)."""
+        iid = instrument_id or self.instrument_id
+        qty = self.ctx.position_qty(iid)
+        if not qty:
+            return None
+        side = OrderSide.SELL if qty > 0 else OrderSide.BUY
+        return self._order(side, abs(qty), instrument_id=iid, reduce_only=True)
+
+    def _order(
+        self,
+        side: OrderSide,
+        quantity: Quantity | Decimal | str | int,
+        *,
+        instrument_id: InstrumentId | None,
+        price: Price | None = None,
+        tif: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+    ) -> ClientOrderId:
+        iid = instrument_id or self.instrument_id
+        qty = (
+            quantity
+            if isinstance(quantity, Quantity)
+            else self.ctx.instrument(iid).make_qty(quantity)
+        )
+        factory = self.ctx.orders
+        if price is None:
+            spec = factory.market(iid, side, qty, time_in_force=tif, reduce_only=reduce_only)
+        else:
+            spec = factory.limit(iid, side, qty, price, time_in_force=tif, reduce_only=reduce_only)
+        return self.ctx.submit(spec)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.id}, {self._params})"

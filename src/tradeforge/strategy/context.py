@@ -1,0 +1,120 @@
+"""``StrategyContext``: everything a strategy may see and do, provided by the node running it.
+
+The backtester and the live trading node each implement this port; a strategy only ever talks to
+it, which is what lets the same strategy class run unchanged in every mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Protocol
+
+from tradeforge.bus import TimeEvent
+from tradeforge.domain import (
+    ClientOrderId,
+    Instrument,
+    InstrumentId,
+    Money,
+    Order,
+    OrderFactory,
+    OrderList,
+    OrderSide,
+    OrderSpec,
+    Position,
+    Price,
+    Quantity,
+    Timeframe,
+)
+from tradeforge.strategy.indicators import Indicator
+
+__all__ = ["StrategyContext"]
+
+
+class StrategyContext(Protocol):
+    """What the node offers one strategy."""
+
+    @property
+    def now_ns(self) -> int:
+        """The time now, from the node's clock (UTC ns)."""
+        ...
+
+    @property
+    def orders(self) -> OrderFactory:
+        """Builds order specs with this strategy's ids."""
+        ...
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument:
+        """The instrument definition."""
+        ...
+
+    def add_indicator(
+        self, indicator: Indicator, instrument_id: InstrumentId, timeframe: Timeframe | None
+    ) -> Indicator:
+        """Feed ``indicator`` from the bars of ``instrument_id``."""
+        ...
+
+    def position(self, instrument_id: InstrumentId) -> Position | None:
+        """The strategy's position in ``instrument_id`` (None before the first fill)."""
+        ...
+
+    def position_qty(self, instrument_id: InstrumentId) -> Decimal:
+        """Signed open quantity (0 when flat)."""
+        ...
+
+    def open_orders(self, instrument_id: InstrumentId | None = None) -> Sequence[Order]:
+        """The strategy's orders that are working or in flight."""
+        ...
+
+    def order(self, client_order_id: ClientOrderId) -> Order | None:
+        """One of the strategy's orders by id."""
+        ...
+
+    def cash(self, currency: str | None = None) -> Money:
+        """Free cash of the account (in its base currency by default)."""
+        ...
+
+    def equity(self) -> Money:
+        """Cash plus the value of open positions at the last prices, in the base currency."""
+        ...
+
+    def last_price(self, instrument_id: InstrumentId) -> Price | None:
+        """The last price seen (bar close or trade)."""
+        ...
+
+    def submit(self, spec: OrderSpec) -> ClientOrderId:
+        """Send an order (through pre-trade risk); the outcome arrives as order events."""
+        ...
+
+    def submit_list(self, order_list: OrderList) -> None:
+        """Send a contingent group (OCO, OTO, bracket)."""
+        ...
+
+    def cancel(self, client_order_id: ClientOrderId) -> None:
+        """Cancel one order."""
+        ...
+
+    def cancel_all(self, instrument_id: InstrumentId, side: OrderSide | None = None) -> None:
+        """Cancel every open order of the strategy in ``instrument_id``."""
+        ...
+
+    def modify(
+        self,
+        client_order_id: ClientOrderId,
+        *,
+        quantity: Quantity | None = None,
+        price: Price | None = None,
+        trigger_price: Price | None = None,
+    ) -> None:
+        """Change an open order."""
+        ...
+
+    def set_timer(
+        self, name: str, interval_ns: int, callback: Callable[[TimeEvent], None] | None = None
+    ) -> None:
+        """Call ``on_timer`` (or ``callback``) every ``interval_ns``."""
+        ...
+
+    def log(self, message: str, **fields: object) -> None:
+        """Write to the run's log, stamped with the strategy and the clock's time."""
+        ...

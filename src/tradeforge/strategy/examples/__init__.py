@@ -1,0 +1,1 @@
+"""Example strategies shipped with TradeForge (registered by name in ``registry``)."""

@@ -1,0 +1,69 @@
+"""``OrderManager``: every order of a node, its state driven only by its events.
+
+This is the in-memory core of the OMS: the journal, reconciliation and locally emulated contingent
+orders come with the trading service proper; the backtester and the trading node share this part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tradeforge.domain import (
+    ClientOrderId,
+    InstrumentId,
+    Order,
+    OrderEvent,
+    OrderInitialized,
+    OrderSpec,
+    StrategyId,
+    UnknownOrder,
+)
+
+__all__ = ["OrderManager"]
+
+
+class OrderManager:
+    """Orders by client order id, with the open ones indexed per strategy."""
+
+    def __init__(self) -> None:
+        self._orders: dict[ClientOrderId, Order] = {}
+        self._open: dict[StrategyId, dict[ClientOrderId, Order]] = {}
+
+    def create(self, spec: OrderSpec, ts: int) -> tuple[Order, OrderInitialized]:
+        """A new order from ``spec``; its id must be new."""
+        if spec.client_order_id in self._orders:
+            raise UnknownOrder(f"client order id {spec.client_order_id} is already in use")
+        init = OrderInitialized.of(spec, ts)
+        order = Order(init)
+        self._orders[spec.client_order_id] = order
+        self._open.setdefault(spec.strategy_id, {})[spec.client_order_id] = order
+        return order, init
+
+    def apply(self, event: OrderEvent) -> Order:
+        """Apply ``event`` to its order (raising if the lifecycle does not allow it)."""
+        order = self._orders.get(event.client_order_id)
+        if order is None:
+            raise UnknownOrder(f"event for unknown order {event.client_order_id}: {event!r}")
+        order.apply(event)
+        if order.is_closed:
+            self._open.get(order.strategy_id, {}).pop(order.client_order_id, None)
+        return order
+
+    def get(self, client_order_id: ClientOrderId) -> Order | None:
+        """The order with that id."""
+        return self._orders.get(client_order_id)
+
+    def open_orders(
+        self, strategy_id: StrategyId, instrument_id: InstrumentId | None = None
+    ) -> list[Order]:
+        """The strategy's orders that are not closed (working or in flight)."""
+        orders = self._open.get(strategy_id, {}).values()
+        if instrument_id is None:
+            return list(orders)
+        return [o for o in orders if o.instrument_id == instrument_id]
+
+    def __iter__(self) -> Iterator[Order]:
+        return iter(self._orders.values())
+
+    def __len__(self) -> int:
+        return len(self._orders)
