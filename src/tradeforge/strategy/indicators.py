@@ -109,7 +109,7 @@ class Indicator:
         self.multi_output = len(outputs) > 1
         self.lookback: int = meta.lookback
         recursive = name in _RECURSIVE or bool(params.get("matype"))
-        self.window = (self.lookback + 1) * (10 if recursive else 1)
+        self.window: int = (self.lookback + 1) * (10 if recursive else 1)
         self._values: list[float] = []
         self._cursor = Cursor()
         label = ",".join(f"{v}" for v in params.values())

@@ -1,0 +1,489 @@
+"""``BacktestEngine``: the backtest node — replays bar feeds through strategies, pre-trade risk,
+the order manager and the simulated venue, on a replay clock, and records what happened.
+
+Every step is the event-driven path live trading takes: a strategy hook submits an order, risk
+checks it, the order manager journals its state, the venue (after its latency, on the clock)
+matches it against the next data, and fills flow back as events to positions, the equity ledger
+and the strategy. Several feeds are merged in time order, a window of bars at a time.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+import structlog
+
+from tradeforge.backtest.context import BacktestContext
+from tradeforge.backtest.equity import EquityRecorder
+from tradeforge.backtest.feed import BarFeed, BarRef
+from tradeforge.backtest.trades import TradeRecorder
+from tradeforge.backtest.venue import SimulatedVenue
+from tradeforge.bus import InMemoryBus, ReplayClock, TimeEvent
+from tradeforge.domain import (
+    AccountStateChanged,
+    CancelAllOrders,
+    CancelOrder,
+    ClientOrderId,
+    Currency,
+    DenyReason,
+    Instrument,
+    InstrumentId,
+    InvalidValue,
+    Message,
+    ModifyOrder,
+    Money,
+    OrderDenied,
+    OrderEvent,
+    OrderFilled,
+    OrderList,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderSide,
+    OrderSpec,
+    OrderSubmitted,
+    Position,
+    PositionBook,
+    PositionMode,
+    Price,
+    Quantity,
+    StrategyError,
+    StrategyId,
+    SubmitOrder,
+    SubmitOrderList,
+    Timeframe,
+)
+from tradeforge.strategy import Strategy
+from tradeforge.trading import OrderManager, RiskEngine
+
+__all__ = ["BacktestEngine"]
+
+_log = structlog.get_logger("tradeforge.backtest")
+Progress = Callable[[int], None]
+_Closes = npt.NDArray[np.float64]
+_Denial = tuple[DenyReason, str]
+
+
+class BacktestEngine:
+    """One backtest run: feeds, strategies, one simulated venue."""
+
+    def __init__(
+        self,
+        *,
+        clock: ReplayClock,
+        venue_factory: Callable[[ReplayClock, Callable[[Message], None]], SimulatedVenue],
+        feeds: Sequence[BarFeed],
+        strategies: Sequence[Strategy],
+        base_currency: Currency,
+        initial_equity: Decimal,
+        risk: RiskEngine | None = None,
+        bus: InMemoryBus | None = None,
+        stride: int = 1,
+    ) -> None:
+        self.clock = clock
+        self.bus = bus or InMemoryBus()
+        self.venue = venue_factory(clock, self._on_event)
+        self.instruments: dict[InstrumentId, Instrument] = dict(self.venue.instruments)
+        self.feeds = list(feeds)
+        self.strategies = list(strategies)
+        self.base_currency = base_currency
+        self.initial_equity = initial_equity
+        self.risk = risk or RiskEngine()
+        self.oms = OrderManager()
+        self.positions = PositionBook(PositionMode.NETTING, self.instruments)
+        self.trades = TradeRecorder()
+        instrument_ids = list(self.instruments)
+        self.equity = EquityRecorder(
+            instrument_ids, float(initial_equity), [s.id for s in strategies], stride=stride
+        )
+        self.errors: list[StrategyError] = []
+        self.fees = Money.zero(base_currency)
+        self._column = {iid: k for k, iid in enumerate(instrument_ids)}
+        self._by_id = {s.id: s for s in strategies}
+        if len(self._by_id) != len(self.strategies):
+            raise InvalidValue("every strategy in a run needs its own strategy_id")
+        self._stopped: set[StrategyId] = set()
+        self._contexts = {s.id: BacktestContext(self, s) for s in strategies}
+        self._subs: dict[int, tuple[tuple[Strategy, Callable[[BarRef], None]], ...]] = {}
+        self._step = 0
+        self._last_close = np.full(len(instrument_ids), np.nan)
+        self._held: tuple[npt.NDArray[np.int64], _Closes] | None = None
+
+    # ----------------------------------------------------------------- wiring
+    def feed_for(self, instrument_id: InstrumentId, timeframe: Timeframe | None) -> BarFeed:
+        """The feed of an instrument (and timeframe, when several are loaded)."""
+        for feed in self.feeds:
+            if feed.instrument_id == instrument_id and timeframe in (None, feed.timeframe):
+                return feed
+        raise InvalidValue(f"no bars for {instrument_id} {timeframe or ''} in this backtest")
+
+    def _subscribe(self) -> None:
+        for k, feed in enumerate(self.feeds):
+            self._subs[k] = tuple(
+                (s, s.on_bar)
+                for s in self.strategies
+                if s.id not in self._stopped and feed.instrument_id in s.instrument_ids
+            )
+
+    # --------------------------------------------------------------- the run
+    def run(self, progress: Progress | None = None) -> None:
+        """Replay every feed to its end."""
+        for strategy in self.strategies:
+            strategy.bind(self._contexts[strategy.id], list(self.instruments))
+            self._call(strategy, "on_start", strategy.on_start)
+        self._subscribe()
+        active = [k for k, feed in enumerate(self.feeds) if feed.load_next()]
+        while active:
+            self._window(active, progress)
+            active = [
+                k
+                for k in active
+                if self.feeds[k].pos < self.feeds[k].n or self.feeds[k].load_next()
+            ]
+        self._finish_equity()
+        for strategy in self.strategies:
+            if strategy.id not in self._stopped:
+                self._call(strategy, "on_stop", strategy.on_stop)
+
+    def _window(self, active: list[int], progress: Progress | None) -> None:
+        feeds = self.feeds
+        horizon = min(feeds[k].ts_close[feeds[k].n - 1] for k in active)
+        if len(active) == 1:
+            k = active[0]
+            feed = feeds[k]
+            start, end = feed.pos, feed.n
+            self._replay_single(k, feed, start, end)
+            ts = feed.ts_close_array[start:end]
+            closes = np.full((end - start, len(self._column)), np.nan)
+            closes[:, self._column[feed.instrument_id]] = feed.close_array[start:end]
+            feed.pos = end
+            done = end - start
+        else:
+            ts, closes, done = self._replay_merged(active, horizon)
+        self._close_equity_window(ts, closes)
+        if progress is not None:
+            progress(done)
+
+    def _replay_single(self, k: int, feed: BarFeed, start: int, end: int) -> None:
+        engine = self.venue.engines[feed.instrument_id]
+        on_bar = engine.on_bar
+        cursor = feed.cursor
+        ts_open, ts_close = feed.ts_open, feed.ts_close
+        advance = self.clock.advance_to
+        for i in range(start, end):
+            cursor.i = i
+            self._step = i - start
+            advance(ts_open[i])
+            bar = BarRef(feed, i)
+            on_bar(bar)
+            advance(ts_close[i])
+            for strategy, hook in self._subs[k]:
+                try:
+                    hook(bar)
+                except Exception as exc:
+                    self._fail(strategy, "on_bar", exc)
+
+    def _replay_merged(
+        self, active: list[int], horizon: int
+    ) -> tuple[npt.NDArray[np.int64], _Closes, int]:
+        feeds = self.feeds
+        parts_ts, parts_feed, parts_row = [], [], []
+        for k in active:
+            feed = feeds[k]
+            hi = bisect.bisect_right(feed.ts_close, horizon, feed.pos)
+            parts_ts.append(feed.ts_close_array[feed.pos : hi])
+            parts_feed.append(np.full(hi - feed.pos, k, dtype=np.int64))
+            parts_row.append(np.arange(feed.pos, hi, dtype=np.int64))
+        ts_all = np.concatenate(parts_ts)
+        order = np.argsort(ts_all, kind="stable")
+        ts_sorted = ts_all[order]
+        feed_of = np.concatenate(parts_feed)[order]
+        row_of = np.concatenate(parts_row)[order]
+        closes = np.full((len(order), len(self._column)), np.nan)
+        advance = self.clock.advance_to
+        for step, (k, i) in enumerate(zip(feed_of.tolist(), row_of.tolist(), strict=True)):
+            feed = feeds[k]
+            feed.cursor.i = i
+            self._step = step
+            advance(feed.ts_open[i])
+            bar = BarRef(feed, i)
+            self.venue.engines[feed.instrument_id].on_bar(bar)
+            advance(feed.ts_close[i])
+            closes[step, self._column[feed.instrument_id]] = feed.close[i]
+            for strategy, hook in self._subs[k]:
+                try:
+                    hook(bar)
+                except Exception as exc:
+                    self._fail(strategy, "on_bar", exc)
+        for k in active:
+            feed = feeds[k]
+            feed.pos = bisect.bisect_right(feed.ts_close, horizon, feed.pos)
+        return ts_sorted, closes, len(order)
+
+    def _close_equity_window(self, ts: npt.NDArray[np.int64], closes: _Closes) -> None:
+        # Carry each instrument's last close into the window, then forward-fill.
+        filled = np.vstack((self._last_close, closes))
+        idx = np.where(~np.isnan(filled), np.arange(len(filled))[:, None], 0)
+        np.maximum.accumulate(idx, axis=0, out=idx)
+        filled = np.take_along_axis(filled, idx, axis=0)[1:]
+        self._last_close = filled[-1].copy()
+        # Each window is held back one step so that the final one can be flagged as last.
+        if self._held is not None:
+            self.equity.close_window(*self._held)
+        self._held = (ts, filled)
+
+    def _finish_equity(self) -> None:
+        if self._held is not None:
+            self.equity.close_window(*self._held, last=True)
+            self._held = None
+
+    # --------------------------------------------------------------- events
+    def _on_event(self, event: Message) -> None:
+        if isinstance(event, OrderEvent):
+            self._on_order_event(event)
+        elif isinstance(event, AccountStateChanged):
+            self.bus.publish("events.account", event)
+
+    def _on_order_event(self, event: OrderEvent) -> None:
+        self.oms.apply(event)
+        if type(event) is OrderFilled:
+            self._book_fill(event)
+        self.bus.publish("events.orders", event)
+        strategy = self._by_id.get(event.strategy_id)
+        if strategy is None or strategy.id in self._stopped:
+            return
+        self._call(strategy, "on_order", strategy.on_order, event)
+        if type(event) is OrderFilled and strategy.id not in self._stopped:
+            self._call(strategy, "on_fill", strategy.on_fill, event)
+
+    def _book_fill(self, fill: OrderFilled) -> None:
+        before = self.position(fill.strategy_id, fill.instrument_id)
+        before_qty = before.signed_qty if before is not None else Decimal(0)
+        position, realized = self.positions.apply(fill)
+        self.trades.on_fill(fill, before_qty, realized)
+        fee = fill.commission
+        paid = fee.amount if fee.currency == self.base_currency else Decimal(0)
+        if fee.currency == self.fees.currency:
+            self.fees = self.fees + fee
+        cost = position.cost.amount if position.signed_qty >= 0 else -position.cost.amount
+        self.equity.update(
+            fill.strategy_id,
+            fill.instrument_id,
+            signed_qty=float(position.signed_qty * position.instrument.multiplier.as_decimal()),
+            signed_cost=float(cost),
+            cash_delta=float(realized.amount - paid),
+            step=self._step,
+        )
+
+    # ------------------------------------------------------ strategy commands
+    def submit(self, strategy: Strategy, spec: OrderSpec) -> None:
+        """Risk-check, journal and send one order of ``strategy``."""
+        if not self._accept_command(strategy, spec):
+            return
+        now = self.clock.timestamp_ns()
+        self._submitted(spec, now)
+        self.venue.execute(
+            SubmitOrder(strategy_id=strategy.id, spec=spec, ts_event=now, ts_init=now)
+        )
+
+    def submit_list(self, strategy: Strategy, order_list: OrderList) -> None:
+        """Risk-check, journal and send a contingent group (all or none)."""
+        now = self.clock.timestamp_ns()
+        for spec in order_list.orders:
+            self.oms.create(spec, now)
+        for spec in order_list.orders:
+            denial = self._denial(spec)
+            if denial is not None:
+                for other in order_list.orders:
+                    self._deny(other, *denial, now)
+                return
+        for spec in order_list.orders:
+            self._submitted(spec, now)
+        command = SubmitOrderList(
+            strategy_id=strategy.id, order_list=order_list, ts_event=now, ts_init=now
+        )
+        self.venue.execute(command)
+
+    def _accept_command(self, strategy: Strategy, spec: OrderSpec) -> bool:
+        now = self.clock.timestamp_ns()
+        if spec.strategy_id != strategy.id:
+            raise InvalidValue(f"order {spec.client_order_id} belongs to {spec.strategy_id}")
+        self.oms.create(spec, now)
+        denial = self._denial(spec)
+        if denial is not None:
+            self._deny(spec, *denial, now)
+            return False
+        return True
+
+    def _denial(self, spec: OrderSpec) -> _Denial | None:
+        instrument = self.instruments.get(spec.instrument_id)
+        if instrument is None:
+            return DenyReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not in this backtest"
+        reference = (
+            self.last_price(spec.instrument_id)
+            if self.risk.config.max_order_notional is not None
+            else None
+        )
+        return self.risk.check(spec, instrument, reference)
+
+    def _deny(self, spec: OrderSpec, reason: DenyReason, message: str, ts: int) -> None:
+        self._on_order_event(
+            OrderDenied(
+                client_order_id=spec.client_order_id,
+                strategy_id=spec.strategy_id,
+                instrument_id=spec.instrument_id,
+                reason=reason,
+                message=message,
+                ts_event=ts,
+                ts_init=ts,
+            )
+        )
+
+    def _submitted(self, spec: OrderSpec, ts: int) -> None:
+        self._on_order_event(
+            OrderSubmitted(
+                client_order_id=spec.client_order_id,
+                strategy_id=spec.strategy_id,
+                instrument_id=spec.instrument_id,
+                account_id=self.venue.account.id,
+                ts_event=ts,
+                ts_init=ts,
+            )
+        )
+
+    def cancel(self, strategy: Strategy, client_order_id: ClientOrderId) -> None:
+        """Ask the venue to cancel one of the strategy's open orders."""
+        order = self.oms.get(client_order_id)
+        if order is None or order.strategy_id != strategy.id or order.is_closed:
+            return
+        now = self.clock.timestamp_ns()
+        if not order.is_inflight or order.status.value == "SUBMITTED":
+            self._on_order_event(
+                OrderPendingCancel(
+                    client_order_id=client_order_id,
+                    strategy_id=strategy.id,
+                    instrument_id=order.instrument_id,
+                    ts_event=now,
+                    ts_init=now,
+                )
+            )
+        self.venue.execute(
+            CancelOrder(
+                strategy_id=strategy.id,
+                instrument_id=order.instrument_id,
+                client_order_id=client_order_id,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+
+    def cancel_all(
+        self, strategy: Strategy, instrument_id: InstrumentId, side: OrderSide | None
+    ) -> None:
+        """Cancel every open order of the strategy in one instrument."""
+        now = self.clock.timestamp_ns()
+        self.venue.execute(
+            CancelAllOrders(
+                strategy_id=strategy.id,
+                instrument_id=instrument_id,
+                side=side,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+
+    def modify(
+        self,
+        strategy: Strategy,
+        client_order_id: ClientOrderId,
+        *,
+        quantity: Quantity | None,
+        price: Price | None,
+        trigger_price: Price | None,
+    ) -> None:
+        """Ask the venue to change one of the strategy's open orders."""
+        order = self.oms.get(client_order_id)
+        if order is None or order.strategy_id != strategy.id or not order.is_open:
+            return
+        now = self.clock.timestamp_ns()
+        self._on_order_event(
+            OrderPendingUpdate(
+                client_order_id=client_order_id,
+                strategy_id=strategy.id,
+                instrument_id=order.instrument_id,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+        self.venue.execute(
+            ModifyOrder(
+                strategy_id=strategy.id,
+                instrument_id=order.instrument_id,
+                client_order_id=client_order_id,
+                quantity=quantity,
+                price=price,
+                trigger_price=trigger_price,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+
+    def set_timer(
+        self,
+        strategy: Strategy,
+        name: str,
+        interval_ns: int,
+        callback: Callable[[TimeEvent], None] | None,
+    ) -> None:
+        """A timer of the strategy on the replay clock."""
+        target = callback or strategy.on_timer
+
+        def fire(event: TimeEvent) -> None:
+            if strategy.id not in self._stopped:
+                self._call(strategy, "on_timer", target, event)
+
+        self.clock.set_timer(f"{strategy.id}:{name}", interval_ns, fire)
+
+    def log(self, strategy: Strategy, message: str, **fields: object) -> None:
+        """A log line stamped with the strategy and replay time."""
+        _log.info(message, strategy=str(strategy.id), ts=self.clock.timestamp_ns(), **fields)
+
+    # ------------------------------------------------------------- queries
+    def position(self, strategy_id: StrategyId, instrument_id: InstrumentId) -> Position | None:
+        """The strategy's position in the instrument."""
+        return self.positions.get(self.positions.position_id(instrument_id, strategy_id))
+
+    def last_price(self, instrument_id: InstrumentId) -> Price | None:
+        """The last price the venue saw."""
+        engine = self.venue.engines.get(instrument_id)
+        last = engine.last_price if engine is not None else None
+        return Price(last) if last is not None else None
+
+    def equity_now(self) -> Money:
+        """Starting equity plus realized PnL, minus fees, plus unrealized PnL at last prices."""
+        total = self.initial_equity - self.fees.amount
+        for position in self.positions:
+            total += position.realized_pnl.amount
+            mark = self.last_price(position.instrument.id)
+            if mark is not None and not position.is_flat:
+                total += position.unrealized_pnl(mark).amount
+        return Money.rounded(total, self.base_currency)
+
+    # ----------------------------------------------------------- user code
+    def _call(self, strategy: Strategy, hook: str, fn: Callable[..., None], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            self._fail(strategy, hook, exc)
+
+    def _fail(self, strategy: Strategy, hook: str, exc: Exception) -> None:
+        error = StrategyError(str(strategy.id), hook, self.clock.timestamp_ns(), exc)
+        self.errors.append(error)
+        _log.error("strategy failed", strategy=str(strategy.id), hook=hook, error=repr(exc))
+        self._stopped.add(strategy.id)
+        self._subscribe()
+        for instrument_id in self.instruments:
+            self.cancel_all(strategy, instrument_id, None)

@@ -1,0 +1,131 @@
+"""``EquityRecorder``: the equity curve, built from what changed at fills, not bar by bar.
+
+Equity at a bar close is ``initial + C + sum_k (A_k * close_k - D_k)`` where, per instrument k,
+``A_k`` is the signed position times the multiplier, ``D_k`` the signed cost of the open position
+and ``C`` realized PnL minus fees. These only change at fills, so the engine marks the step of each
+fill and the curve is computed with numpy once per window of bars. Exact money stays in the
+ledger; the curve is float64, for charts and statistics. Long histories are thinned to at most
+``max_points`` samples (every ``stride``-th bar close), so memory does not grow with history.
+Linear instruments only: inverse contracts are valued in their settlement currency elsewhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from tradeforge.backtest.results import EquityCurve
+from tradeforge.domain import InstrumentId, StrategyId
+
+__all__ = ["EquityRecorder"]
+
+_F64 = npt.NDArray[np.float64]
+_I64 = npt.NDArray[np.int64]
+
+
+class _Book:
+    """Running A, D and C of one strategy (or of all of them), and the fills' marks."""
+
+    def __init__(self, size: int) -> None:
+        self.a = np.zeros(size)
+        self.d = np.zeros(size)
+        self.c = 0.0
+        self.marks: list[tuple[int, float, _F64, _F64]] = []
+        # The state when the previous window closed: where the next window starts from.
+        self.carry: tuple[_F64, _F64, float] = (np.zeros(size), np.zeros(size), 0.0)
+
+    def mark(self, step: int) -> None:
+        if self.marks and self.marks[-1][0] == step:
+            self.marks.pop()
+        self.marks.append((step, self.c, self.a.copy(), self.d.copy()))
+
+    def curve(self, initial: float, closes: _F64) -> tuple[_F64, npt.NDArray[np.bool_]]:
+        rows = len(self.marks) + 1
+        a_rows, d_rows = np.empty((rows, len(self.a))), np.empty((rows, len(self.a)))
+        c_rows = np.empty(rows)
+        a_rows[0], d_rows[0], c_rows[0] = self.carry
+        for j, (_, c, a, d) in enumerate(self.marks, start=1):
+            a_rows[j], d_rows[j], c_rows[j] = a, d, c
+        starts = np.fromiter((m[0] for m in self.marks), dtype=np.int64, count=rows - 1)
+        # The state at a step is the last mark at or before it (fills happen inside the bar).
+        which = np.searchsorted(starts, np.arange(len(closes)), side="right")
+        a_at, d_at = a_rows[which], d_rows[which]
+        equity = initial + c_rows[which] + (a_at * closes - d_at).sum(axis=1)
+        self.carry = (a_rows[-1].copy(), d_rows[-1].copy(), float(c_rows[-1]))
+        self.marks.clear()
+        return equity, (a_at != 0).any(axis=1)
+
+
+class EquityRecorder:
+    """Equity curves of the whole run and of each strategy (each as if it had the account's
+    starting cash to itself)."""
+
+    def __init__(
+        self,
+        instruments: list[InstrumentId],
+        initial: float,
+        strategies: list[StrategyId],
+        *,
+        stride: int = 1,
+    ) -> None:
+        self._index = {iid: k for k, iid in enumerate(instruments)}
+        self._initial = initial
+        self._stride = max(1, stride)
+        self._total = _Book(len(instruments))
+        self._per = {s: _Book(len(instruments)) for s in strategies}
+        self._parts: dict[StrategyId | None, list[tuple[_I64, _F64, npt.NDArray[np.bool_]]]] = {
+            key: [] for key in (None, *strategies)
+        }
+        self._steps_done = 0
+
+    def update(
+        self,
+        strategy_id: StrategyId,
+        instrument_id: InstrumentId,
+        *,
+        signed_qty: float,
+        signed_cost: float,
+        cash_delta: float,
+        step: int,
+    ) -> None:
+        """After a fill: the strategy's position (x multiplier) and signed cost in the
+        instrument now, and the change in its realized PnL minus fees; ``step`` is the bar
+        index in the current window."""
+        k = self._index[instrument_id]
+        own, total = self._per[strategy_id], self._total
+        total.a[k] += signed_qty - own.a[k]
+        total.d[k] += signed_cost - own.d[k]
+        total.c += cash_delta
+        own.a[k], own.d[k] = signed_qty, signed_cost
+        own.c += cash_delta
+        own.mark(step)
+        total.mark(step)
+
+    def close_window(self, ts: _I64, closes: _F64, *, last: bool = False) -> None:
+        """A window of bars is done: ``ts`` per step and ``closes[step, k]``, the last close of
+        instrument k at each step (forward-filled; NaN before its first bar)."""
+        steps = len(ts)
+        if steps == 0:
+            return
+        keep = (np.arange(steps) + self._steps_done) % self._stride == self._stride - 1
+        if last:
+            keep[-1] = True
+        idx = np.flatnonzero(keep)
+        safe = np.nan_to_num(closes, nan=0.0)
+        for key, book in ((None, self._total), *self._per.items()):
+            equity, invested = book.curve(self._initial, safe)
+            self._parts[key].append((ts[idx], equity[idx], invested[idx]))
+        self._steps_done += steps
+
+    def curve(self, strategy_id: StrategyId | None = None) -> EquityCurve:
+        """The recorded curve of one strategy, or of the whole run."""
+        parts = self._parts[strategy_id]
+        if not parts:
+            return EquityCurve(
+                np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.bool_)
+            )
+        return EquityCurve(
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )

@@ -1,0 +1,117 @@
+"""``TradeRecorder``: turns fills into round-trip trades, per strategy and instrument.
+
+A trade opens when a position leaves flat and closes when it returns to flat; a fill that flips
+the position closes one trade and opens the next, its commission split by quantity (rounded to
+the currency, the remainder to the new trade, so fees still add up exactly).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradeforge.backtest.results import RoundTrip
+from tradeforge.domain import (
+    InstrumentId,
+    Money,
+    OrderFilled,
+    OrderSide,
+    PositionSide,
+    Quantity,
+    StrategyId,
+)
+from tradeforge.domain.exact import ROUNDING
+
+__all__ = ["TradeRecorder"]
+
+
+class _Open:
+    __slots__ = (
+        "entry_notional",
+        "entry_qty",
+        "exit_notional",
+        "exit_qty",
+        "fees",
+        "pnl",
+        "side",
+        "ts",
+    )
+
+    def __init__(self, side: PositionSide, ts: int, fee: Money, pnl: Money) -> None:
+        self.side = side
+        self.ts = ts
+        self.entry_notional = Decimal(0)
+        self.entry_qty = Decimal(0)
+        self.exit_notional = Decimal(0)
+        self.exit_qty = Decimal(0)
+        self.fees = fee
+        self.pnl = pnl
+
+
+class TradeRecorder:
+    """Round trips from a stream of fills and the PnL each realized."""
+
+    def __init__(self) -> None:
+        self.trades: list[RoundTrip] = []
+        self._open: dict[tuple[StrategyId, InstrumentId], _Open] = {}
+
+    def on_fill(self, fill: OrderFilled, before: Decimal, realized: Money) -> None:
+        """Book ``fill``; ``before`` is the signed position before it, ``realized`` its PnL."""
+        key = (fill.strategy_id, fill.instrument_id)
+        qty = fill.last_qty.as_decimal()
+        px = fill.last_px.as_decimal()
+        is_buy = fill.order_side is OrderSide.BUY
+        fee = fill.commission
+        increases = not before or (before > 0) == is_buy
+        if increases:
+            trade = self._open.get(key)
+            if trade is None:
+                side = PositionSide.LONG if is_buy else PositionSide.SHORT
+                trade = self._open[key] = _Open(side, fill.ts_event, fee, realized - realized)
+            else:
+                trade.fees = trade.fees + fee
+            trade.entry_notional += qty * px
+            trade.entry_qty += qty
+            return
+        trade = self._open[key]
+        closed = min(qty, abs(before))
+        closing_fee = fee
+        if closed < qty:
+            share = ROUNDING.divide(ROUNDING.multiply(fee.amount, closed), qty)
+            closing_fee = Money.rounded(share, fee.currency)
+        trade.exit_notional += closed * px
+        trade.exit_qty += closed
+        trade.fees = trade.fees + closing_fee
+        trade.pnl = trade.pnl + realized
+        if closed == abs(before):
+            self._finish(key, trade, fill)
+        if closed < qty:
+            side = PositionSide.LONG if is_buy else PositionSide.SHORT
+            fresh = self._open[key] = _Open(
+                side, fill.ts_event, fee - closing_fee, realized - realized
+            )
+            fresh.entry_notional = (qty - closed) * px
+            fresh.entry_qty = qty - closed
+
+    def _finish(
+        self, key: tuple[StrategyId, InstrumentId], trade: _Open, fill: OrderFilled
+    ) -> None:
+        del self._open[key]
+        self.trades.append(
+            RoundTrip(
+                instrument_id=fill.instrument_id,
+                strategy_id=fill.strategy_id,
+                side=trade.side,
+                quantity=Quantity(trade.entry_qty),
+                entry_ts=trade.ts,
+                exit_ts=fill.ts_event,
+                entry_price=trade.entry_notional / trade.entry_qty,
+                exit_price=trade.exit_notional / trade.exit_qty,
+                pnl=trade.pnl,
+                fees=trade.fees,
+            )
+        )
+
+    @property
+    def open_count(self) -> int:
+        """Trades still open."""
+        return len(self._open)
