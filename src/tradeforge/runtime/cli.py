@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tradeforge import __version__
 from tradeforge.observability import LogFormat, LogLevel, configure_logging, get_logger
+from tradeforge.runtime.cli_data import data_group
 from tradeforge.runtime.errors import TradeForgeError
 from tradeforge.runtime.overview import render_overview
 from tradeforge.runtime.settings import Settings, load_settings
@@ -157,6 +158,9 @@ def config_show(invocation: Invocation, output_format: str) -> None:
     """
     render = settings_as_json if output_format == "json" else settings_as_toml
     click.echo(render(invocation.settings), nl=False)
+
+
+cli.add_command(data_group)
 
 
 def main() -> None:
