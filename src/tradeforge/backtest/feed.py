@@ -11,6 +11,7 @@ almost nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Protocol
 
 import numpy as np
@@ -54,7 +55,8 @@ class BarFeed:
         self._tail: dict[str, npt.NDArray[np.float64]] | None = None
         self._tail_ts: npt.NDArray[np.int64] | None = None
         self._price_scale = 10**instrument.price_precision
-        self._price_fast = instrument.tick_size.as_decimal() == 1 / self._price_scale
+        tick = instrument.tick_size.as_decimal()
+        self._price_fast = tick == Decimal(1).scaleb(-instrument.price_precision)
         self._size_scale = 10**instrument.size_precision
         self.ts_close_array: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.close_array: npt.NDArray[np.float64] = np.empty(0)

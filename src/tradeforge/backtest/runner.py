@@ -172,6 +172,7 @@ def run(
     )
 
     def venue_factory(clock: ReplayClock, emit: Callable[..., None]) -> SimulatedVenue:
+        # Nobody listens to balance reports in a backtest: the engine keeps its own ledger.
         return SimulatedVenue(
             venue=venue_id,
             account=account,
@@ -180,6 +181,7 @@ def run(
             emit=emit,
             fill_model=fill_model,
             latency=latency,
+            report_balances=False,
         )
 
     feeds = [BarFeed(inst, frame, chunks) for inst, chunks in sources.values()]

@@ -80,8 +80,10 @@ class SimulatedVenue:
         emit: Emit,
         fill_model: FillModel | None = None,
         latency: LatencyModel | None = None,
+        report_balances: bool = True,
     ) -> None:
         self.venue = venue
+        self.report_balances = report_balances
         self.account = account
         self._clock = clock
         self._emit = emit
@@ -368,9 +370,9 @@ class SimulatedVenue:
             ts_event=ts,
             ts_init=ts,
         )
-        _, realized = self._positions.apply(fill)
         key = self._lock_key(spec)
         if self.account.uses_margin(inst.kind):
+            _, realized = self._positions.apply(fill)
             changed = self.account.settle_margin(realized, fee)
             self.account.use(
                 key, self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)[1]
@@ -386,4 +388,5 @@ class SimulatedVenue:
         if order.leaves <= 0:
             self.account.release(key)
         self._emit(fill)
-        self._emit(self.account.to_event(ts, changed))
+        if self.report_balances:
+            self._emit(self.account.to_event(ts, changed))

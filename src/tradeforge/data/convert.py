@@ -21,8 +21,8 @@ from typing import Final
 import msgspec
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["CellProblem", "to_float64", "to_utc_ns"]
 

@@ -33,12 +33,13 @@ _VENUE = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 class Identifier:
     """Base of every id: a validated, immutable string value."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_hash", "_value")
     field: ClassVar[str] = "id"
     max_length: ClassVar[int] = 64
     pattern: ClassVar[re.Pattern[str]] = _PRINTABLE
 
     _value: str
+    _hash: int
 
     def __init__(self, value: str) -> None:
         if not isinstance(value, str):
@@ -50,6 +51,7 @@ class Identifier:
         if not self.pattern.fullmatch(value):
             raise InvalidValue(f"{self.field} has characters that are not allowed: {value!r}")
         object.__setattr__(self, "_value", value)
+        object.__setattr__(self, "_hash", hash((type(self).__name__, value)))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -74,7 +76,7 @@ class Identifier:
         return type(other) is type(self) and other._value == self._value
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self._value))
+        return self._hash
 
     def __lt__(self, other: Self) -> bool:
         if type(other) is not type(self):
@@ -159,15 +161,17 @@ class InstrumentId:
     (``BRK.B.NYSE`` is symbol ``BRK.B`` at venue ``NYSE``).
     """
 
-    __slots__ = ("_symbol", "_venue")
+    __slots__ = ("_hash", "_symbol", "_venue")
     _symbol: Symbol
     _venue: Venue
+    _hash: int
 
     def __init__(self, symbol: Symbol | str, venue: Venue | str) -> None:
         object.__setattr__(
             self, "_symbol", symbol if isinstance(symbol, Symbol) else Symbol(symbol)
         )
         object.__setattr__(self, "_venue", venue if isinstance(venue, Venue) else Venue(venue))
+        object.__setattr__(self, "_hash", hash((self._symbol.value, self._venue.value)))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("InstrumentId is immutable")
@@ -213,7 +217,7 @@ class InstrumentId:
         )
 
     def __hash__(self) -> int:
-        return hash((self._symbol.value, self._venue.value))
+        return self._hash
 
     def __lt__(self, other: InstrumentId) -> bool:
         if type(other) is not InstrumentId:

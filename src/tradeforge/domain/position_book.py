@@ -35,6 +35,7 @@ class PositionBook:
         self.account_id = account_id
         self._instruments = instruments
         self._positions: dict[PositionId, Position] = {}
+        self._ids: dict[tuple[InstrumentId, StrategyId, PositionSide | None], PositionId] = {}
 
     def position_id(
         self,
@@ -43,6 +44,15 @@ class PositionBook:
         side: PositionSide | None = None,
     ) -> PositionId:
         """The id of the position a fill with these keys goes to."""
+        key = (instrument_id, strategy_id, side)
+        known = self._ids.get(key)
+        if known is None:
+            known = self._ids[key] = self._make_id(instrument_id, strategy_id, side)
+        return known
+
+    def _make_id(
+        self, instrument_id: InstrumentId, strategy_id: StrategyId, side: PositionSide | None
+    ) -> PositionId:
         base = f"{instrument_id}-{strategy_id}"
         if self.mode is PositionMode.NETTING:
             return PositionId(base)
