@@ -14,7 +14,6 @@ from typing import Protocol
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tradeforge.data import (
@@ -26,10 +25,10 @@ from tradeforge.data import (
     import_bars,
     parse_utc_ns,
 )
-from tradeforge.data import Progress as ProgressCallback
 from tradeforge.domain.errors import ConfigurationError, InvalidValue
 from tradeforge.domain.identifiers import InstrumentId
 from tradeforge.domain.market_data import Timeframe
+from tradeforge.observability import progress_bar
 from tradeforge.runtime.settings import Settings
 
 __all__ = ["data_group"]
@@ -110,7 +109,7 @@ def import_command(
     bars = import_bars(
         file, instrument_id=instrument_id, timeframe=frame, columns=_parse_columns(column_overrides)
     )
-    with _data_dir_errors(catalog), _progress(f"importing {file.name}", len(bars)) as advance:
+    with _data_dir_errors(catalog), progress_bar(f"importing {file.name}", len(bars)) as advance:
         info = catalog.write_bar_chunks(
             instrument_id,
             frame,
@@ -255,7 +254,7 @@ def generate_command(
         tick=tick,
         lot=lot,
     )
-    with _data_dir_errors(catalog), _progress(f"generating {instrument_id}", bars) as advance:
+    with _data_dir_errors(catalog), progress_bar(f"generating {instrument_id}", bars) as advance:
         info = catalog.write_bar_chunks(
             instrument_id,
             frame,
@@ -288,7 +287,7 @@ def resample_command(invocation: _Invocation, instrument: str, source: str, targ
     target_frame = Timeframe.from_str(target)
     catalog = _catalog(invocation)
     rows = catalog.info(instrument_id, source_frame).rows
-    with _data_dir_errors(catalog), _progress(f"resampling to {target_frame}", rows) as advance:
+    with _data_dir_errors(catalog), progress_bar(f"resampling to {target_frame}", rows) as advance:
         info = catalog.resample(
             instrument_id,
             source_frame,
@@ -355,19 +354,3 @@ def _data_dir_errors(catalog: Catalog) -> Iterator[None]:
         raise ConfigurationError(
             f"data.dir {str(catalog.root)!r} cannot be written: {exc.strerror or exc}"
         ) from None
-
-
-@contextmanager
-def _progress(description: str, total: int) -> Iterator[ProgressCallback]:
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda rows: progress.advance(task, rows)

@@ -10,6 +10,7 @@ def test_public_api_is_pinned() -> None:
         "LogLevel",
         "configure_logging",
         "get_logger",
+        "progress_bar",
     ]
     for name in tradeforge.observability.__all__:
         assert hasattr(tradeforge.observability, name)
