@@ -18,8 +18,16 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+DEMO_DIR ?= .tradeforge-demo
+
+# The demo: 100,000 generated 1-minute bars (made once), an SMA crossover backtest, an HTML report.
 run: $(STAMP)
 	$(BIN)/tradeforge overview
+	test -f $(DEMO_DIR)/bars/SIM/BTC%2FUSDT/1m/dataset.json || \
+		$(BIN)/tradeforge --data-dir $(DEMO_DIR) data generate --instrument BTC/USDT.SIM --bars 100000 --seed 7
+	$(BIN)/tradeforge --data-dir $(DEMO_DIR) backtest --strategy sma_cross \
+		--instrument BTC/USDT.SIM --timeframe 1m --param fast=10 --param slow=30 --param size=1 \
+		--cash 1000000 --fee 0.001 --report $(DEMO_DIR)/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

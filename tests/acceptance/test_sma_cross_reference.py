@@ -37,7 +37,9 @@ def _reference(bars: BarArrays, fast: int, slow: int, size: float) -> dict[str, 
     up = (f[:-1] < s[:-1]) & (f[1:] > s[1:])
     down = (f[:-1] > s[:-1]) & (f[1:] < s[1:])
     cash, held, entries, exits, fees = CASH, 0.0, [], [], 0.0
+    curve = np.full(len(bars.close), CASH)
     for i in range(1, len(bars.close) - 1):  # a signal on the last bar never fills
+        curve[i] = cash + held * bars.close[i]
         price = bars.open[i + 1]
         if up[i - 1] and held == 0.0:
             fee = round(price * size * FEE, 8)
@@ -52,7 +54,15 @@ def _reference(bars: BarArrays, fast: int, slow: int, size: float) -> dict[str, 
             held = 0.0
             exits.append(price)
     equity = cash + held * bars.close[-1]
-    return {"entries": entries, "exits": exits, "cash": cash, "equity": equity, "fees": fees}
+    curve[-1] = equity
+    return {
+        "entries": entries,
+        "exits": exits,
+        "cash": cash,
+        "equity": equity,
+        "fees": fees,
+        "curve": curve,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +72,9 @@ def bars() -> BarArrays:
 
 def _backtest(bars: BarArrays, fast: int, slow: int) -> BacktestResult:
     strategy = SmaCross({"fast": fast, "slow": slow, "size": "1"})
-    return run(strategy, bars={IID: bars}, cash=Decimal(int(CASH)), fee=Decimal(str(FEE)))
+    # Odd-sized chunks, so history is streamed across several windows as from the catalog.
+    chunks = [bars[i : i + 7_001] for i in range(0, len(bars), 7_001)]
+    return run(strategy, bars={IID: chunks}, cash=Decimal(int(CASH)), fee=Decimal(str(FEE)))
 
 
 @pytest.mark.parametrize(("fast", "slow"), [(10, 30), (5, 50), (20, 60)])
@@ -84,6 +96,10 @@ def test_sma_cross_matches_the_numpy_reference_to_the_cent(
     assert float(result.metrics.final_equity) == pytest.approx(expected["equity"], abs=0.01)
     assert float(result.final_cash.amount) == pytest.approx(expected["cash"], abs=0.01)
     assert float(result.fees.amount) == pytest.approx(expected["fees"], abs=0.01)
+    # The equity curve, bar by bar (the reference's state after bar i's fills, at its close).
+    assert len(result.equity.ts) == len(bars.ts)
+    assert np.array_equal(result.equity.ts, bars.ts + Timeframe.from_str("1m").nanos)
+    np.testing.assert_allclose(result.equity.equity, expected["curve"], atol=0.01, rtol=0)
 
 
 def test_money_reconciles_exactly(bars: BarArrays) -> None:

@@ -110,7 +110,6 @@ class BacktestEngine:
         self._subs: dict[int, tuple[tuple[Strategy, Callable[[BarRef], None]], ...]] = {}
         self._step = 0
         self._last_close = np.full(len(instrument_ids), np.nan)
-        self._held: tuple[npt.NDArray[np.int64], _Closes] | None = None
 
     # ----------------------------------------------------------------- wiring
     def feed_for(self, instrument_id: InstrumentId, timeframe: Timeframe | None) -> BarFeed:
@@ -143,7 +142,6 @@ class BacktestEngine:
                 for k in active
                 if self.feeds[k].pos < self.feeds[k].n or self.feeds[k].load_next()
             ]
-        self._finish_equity()
         for strategy in self.strategies:
             if strategy.id not in self._stopped:
                 self._call(strategy, "on_stop", strategy.on_stop)
@@ -230,15 +228,7 @@ class BacktestEngine:
         np.maximum.accumulate(idx, axis=0, out=idx)
         filled = np.take_along_axis(filled, idx, axis=0)[1:]
         self._last_close = filled[-1].copy()
-        # Each window is held back one step so that the final one can be flagged as last.
-        if self._held is not None:
-            self.equity.close_window(*self._held)
-        self._held = (ts, filled)
-
-    def _finish_equity(self) -> None:
-        if self._held is not None:
-            self.equity.close_window(*self._held, last=True)
-            self._held = None
+        self.equity.close_window(ts, filled)
 
     # --------------------------------------------------------------- events
     def _on_event(self, event: Message) -> None:

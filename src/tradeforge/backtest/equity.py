@@ -77,6 +77,7 @@ class EquityRecorder:
             key: [] for key in (None, *strategies)
         }
         self._steps_done = 0
+        self._final: dict[StrategyId | None, tuple[_I64, _F64, npt.NDArray[np.bool_]]] = {}
 
     def update(
         self,
@@ -101,25 +102,31 @@ class EquityRecorder:
         own.mark(step)
         total.mark(step)
 
-    def close_window(self, ts: _I64, closes: _F64, *, last: bool = False) -> None:
+    def close_window(self, ts: _I64, closes: _F64) -> None:
         """A window of bars is done: ``ts`` per step and ``closes[step, k]``, the last close of
         instrument k at each step (forward-filled; NaN before its first bar)."""
         steps = len(ts)
         if steps == 0:
             return
         keep = (np.arange(steps) + self._steps_done) % self._stride == self._stride - 1
-        if last:
-            keep[-1] = True
         idx = np.flatnonzero(keep)
         safe = np.nan_to_num(closes, nan=0.0)
         for key, book in ((None, self._total), *self._per.items()):
             equity, invested = book.curve(self._initial, safe)
             self._parts[key].append((ts[idx], equity[idx], invested[idx]))
+            # The run's final bar is always on the curve, kept or not by the stride.
+            last = len(ts) - 1
+            self._final[key] = (ts[last:], equity[last:], invested[last:])
         self._steps_done += steps
 
     def curve(self, strategy_id: StrategyId | None = None) -> EquityCurve:
         """The recorded curve of one strategy, or of the whole run."""
-        parts = self._parts[strategy_id]
+        parts = list(self._parts[strategy_id])
+        final = self._final.get(strategy_id)
+        if final is not None and (
+            not parts or not len(parts[-1][0]) or parts[-1][0][-1] != final[0][0]
+        ):
+            parts.append(final)
         if not parts:
             return EquityCurve(
                 np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.bool_)

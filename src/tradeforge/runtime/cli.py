@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tradeforge import __version__
 from tradeforge.observability import LogFormat, LogLevel, configure_logging, get_logger
+from tradeforge.runtime.cli_backtest import backtest_command
 from tradeforge.runtime.cli_data import data_group
 from tradeforge.runtime.errors import TradeForgeError
 from tradeforge.runtime.overview import render_overview
@@ -161,6 +162,7 @@ def config_show(invocation: Invocation, output_format: str) -> None:
 
 
 cli.add_command(data_group)
+cli.add_command(backtest_command)
 
 
 def main() -> None:
