@@ -58,6 +58,8 @@ class BarFeed:
         tick = instrument.tick_size.as_decimal()
         self._price_fast = tick == Decimal(1).scaleb(-instrument.price_precision)
         self._size_scale = 10**instrument.size_precision
+        self._price_precision = instrument.price_precision
+        self._size_precision = instrument.size_precision
         self.ts_close_array: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.close_array: npt.NDArray[np.float64] = np.empty(0)
         self.ts_close: list[int] = []
@@ -124,12 +126,12 @@ class BarFeed:
     def price(self, value: float) -> Price:
         """An exact price on the instrument's tick from a stored float."""
         if self._price_fast:
-            return Price.from_raw(round(value * self._price_scale), self.instrument.price_precision)
+            return Price.from_raw(round(value * self._price_scale), self._price_precision)
         return self.instrument.make_price(value)
 
     def quantity(self, value: float) -> Quantity:
         """An exact quantity at the instrument's size precision from a stored float."""
-        return Quantity.from_raw(round(value * self._size_scale), self.instrument.size_precision)
+        return Quantity.from_raw(round(value * self._size_scale), self._size_precision)
 
     def bar(self, i: int) -> BarRef:
         """The lazy bar at row ``i`` of the current chunk."""

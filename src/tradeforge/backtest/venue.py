@@ -119,7 +119,7 @@ class SimulatedVenue:
         self._clock.set_time_alert(f"{self.venue}-cmd-{next(self._alerts)}", now + delay, deliver)
 
     def _delay(self, command: Command) -> int:
-        if isinstance(command, SubmitOrder | SubmitOrderList):
+        if isinstance(command, (SubmitOrder, SubmitOrderList)):
             return self._latency.submit_ns
         if isinstance(command, ModifyOrder):
             return self._latency.modify_ns

@@ -11,7 +11,7 @@ from tradeforge.domain.money import Currency, Money
 __all__ = ["AccountBalance", "MarginBalance"]
 
 
-class AccountBalance(msgspec.Struct, frozen=True, kw_only=True):
+class AccountBalance(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """``total = free + locked`` in one currency; ``locked`` backs open orders."""
 
     total: Money
@@ -44,7 +44,7 @@ class AccountBalance(msgspec.Struct, frozen=True, kw_only=True):
         return self.total.currency
 
 
-class MarginBalance(msgspec.Struct, frozen=True, kw_only=True):
+class MarginBalance(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Margin held for positions (and orders) in one instrument, or account-wide when None."""
 
     initial: Money

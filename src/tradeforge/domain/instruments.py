@@ -37,7 +37,7 @@ def _exact_input(field: str, value: float | str | int | Decimal) -> Decimal:
     return to_decimal(field, value)
 
 
-class Instrument(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="type"):
     """What every instrument has. Use a concrete subclass."""
 
     id: InstrumentId

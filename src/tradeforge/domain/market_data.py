@@ -147,7 +147,7 @@ class TradeTick(Message, frozen=True, kw_only=True, tag=True):
             raise InvalidValue(f"trade {self.trade_id} on {self.instrument_id}: size must be > 0")
 
 
-class BookLevel(msgspec.Struct, frozen=True, array_like=True):
+class BookLevel(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """One price level of a book snapshot: ``[price, size]`` on the wire."""
 
     price: Price

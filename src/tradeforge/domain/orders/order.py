@@ -189,7 +189,7 @@ class Order:
         target = _SIMPLE_TARGETS.get(type(event))
         if target is not None:
             self._move(target)
-            if isinstance(event, OrderSubmitted | OrderAccepted | OrderRejected):
+            if isinstance(event, (OrderSubmitted, OrderAccepted, OrderRejected)):
                 self.account_id = event.account_id
             if isinstance(event, OrderAccepted):
                 self.venue_order_id = event.venue_order_id
@@ -197,7 +197,7 @@ class Order:
             self._move(_S.PENDING_UPDATE)
         elif isinstance(event, OrderPendingCancel):
             self._move(_S.PENDING_CANCEL)
-        elif isinstance(event, OrderModifyRejected | OrderCancelRejected):
+        elif isinstance(event, (OrderModifyRejected, OrderCancelRejected)):
             pending = (
                 _S.PENDING_UPDATE if isinstance(event, OrderModifyRejected) else (_S.PENDING_CANCEL)
             )

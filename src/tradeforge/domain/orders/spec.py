@@ -27,7 +27,7 @@ __all__ = ["OrderList", "OrderSpec"]
 _MARKET_TIFS = (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)
 
 
-class OrderSpec(msgspec.Struct, frozen=True, kw_only=True):
+class OrderSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Everything needed to create an order; refused at construction when inconsistent."""
 
     client_order_id: ClientOrderId
@@ -133,7 +133,7 @@ class OrderSpec(msgspec.Struct, frozen=True, kw_only=True):
         return self.side is OrderSide.BUY
 
 
-class OrderList(msgspec.Struct, frozen=True, kw_only=True):
+class OrderList(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A contingent group (OCO, OTO or bracket), submitted and managed together.
 
     Links must be complete both ways: an OCO member names every other member; an OTO parent names
