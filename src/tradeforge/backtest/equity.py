@@ -24,35 +24,41 @@ _I64 = npt.NDArray[np.int64]
 
 
 class _Book:
-    """Running A, D and C of one strategy (or of all of them), and the fills' marks."""
+    """Running A, D and C of one strategy (or of all of them), and the fills' marks.
+
+    Plain lists, not numpy: with a handful of instruments, list operations per fill are several
+    times cheaper than numpy's per-call overhead; numpy takes over once per window in ``curve``.
+    """
 
     def __init__(self, size: int) -> None:
-        self.a = np.zeros(size)
-        self.d = np.zeros(size)
+        self.a = [0.0] * size
+        self.d = [0.0] * size
         self.c = 0.0
-        self.marks: list[tuple[int, float, _F64, _F64]] = []
+        self.marks: list[tuple[int, float, list[float], list[float]]] = []
         # The state when the previous window closed: where the next window starts from.
-        self.carry: tuple[_F64, _F64, float] = (np.zeros(size), np.zeros(size), 0.0)
+        self.carry: tuple[list[float], list[float], float] = ([0.0] * size, [0.0] * size, 0.0)
 
     def mark(self, step: int) -> None:
-        if self.marks and self.marks[-1][0] == step:
-            self.marks.pop()
-        self.marks.append((step, self.c, self.a.copy(), self.d.copy()))
+        marks = self.marks
+        if marks and marks[-1][0] == step:
+            marks.pop()
+        marks.append((step, self.c, self.a[:], self.d[:]))
 
     def curve(self, initial: float, closes: _F64) -> tuple[_F64, npt.NDArray[np.bool_]]:
-        rows = len(self.marks) + 1
-        a_rows, d_rows = np.empty((rows, len(self.a))), np.empty((rows, len(self.a)))
-        c_rows = np.empty(rows)
-        a_rows[0], d_rows[0], c_rows[0] = self.carry
-        for j, (_, c, a, d) in enumerate(self.marks, start=1):
-            a_rows[j], d_rows[j], c_rows[j] = a, d, c
-        starts = np.fromiter((m[0] for m in self.marks), dtype=np.int64, count=rows - 1)
+        carry_a, carry_d, carry_c = self.carry
+        marks = self.marks
+        a_rows = np.array([carry_a, *(m[2] for m in marks)], dtype=np.float64)
+        d_rows = np.array([carry_d, *(m[3] for m in marks)], dtype=np.float64)
+        c_rows = np.array([carry_c, *(m[1] for m in marks)], dtype=np.float64)
+        starts = np.fromiter((m[0] for m in marks), dtype=np.int64, count=len(marks))
         # The state at a step is the last mark at or before it (fills happen inside the bar).
         which = np.searchsorted(starts, np.arange(len(closes)), side="right")
         a_at, d_at = a_rows[which], d_rows[which]
         equity = initial + c_rows[which] + (a_at * closes - d_at).sum(axis=1)
-        self.carry = (a_rows[-1].copy(), d_rows[-1].copy(), float(c_rows[-1]))
-        self.marks.clear()
+        last = marks[-1] if marks else None
+        if last is not None:
+            self.carry = (last[2][:], last[3][:], last[1])
+        marks.clear()
         return equity, (a_at != 0).any(axis=1)
 
 

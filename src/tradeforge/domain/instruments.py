@@ -13,7 +13,7 @@ import msgspec
 
 from tradeforge.domain.enums import InstrumentKind, LiquiditySide
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, ROUNDING, quantum, round_to, to_decimal
+from tradeforge.domain.exact import EXACT, ROUNDING, round_to, to_decimal
 from tradeforge.domain.identifiers import InstrumentId
 from tradeforge.domain.money import Currency, Money
 from tradeforge.domain.values import Price, Quantity
@@ -118,7 +118,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field=
             raise InvalidValue(
                 f"price {value} is not a multiple of tick size {self.tick_size} for {self.id}"
             )
-        return Price(raw.quantize(quantum(self.price_precision), context=EXACT))
+        return Price.from_decimal(raw, self.price_precision)
 
     def make_qty(
         self, value: float | str | int | Decimal, *, rounding: str | None = None
@@ -132,7 +132,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field=
             raise InvalidValue(
                 f"quantity {value} is not a multiple of lot size {self.lot_size} for {self.id}"
             )
-        return Quantity(raw.quantize(quantum(self.size_precision), context=EXACT))
+        return Quantity.from_decimal(raw, self.size_precision)
 
     def is_on_tick(self, price: Price) -> bool:
         """True when ``price`` is a whole number of ticks."""

@@ -161,7 +161,9 @@ class Money:
     @classmethod
     def zero(cls, currency: Currency) -> Money:
         """Zero in ``currency``."""
-        return cls(0, currency)
+        if not isinstance(currency, Currency):
+            raise InvalidValue(f"money currency must be a Currency, got {currency!r}")
+        return cls._trusted(quantum(currency.precision) * 0, currency)
 
     @classmethod
     def rounded(

@@ -51,6 +51,14 @@ class _ExactValue:
         return cls._trusted(Decimal(raw).scaleb(-precision, context=EXACT))
 
     @classmethod
+    def from_decimal(cls, value: Decimal, precision: int) -> Self:
+        """``value`` at ``precision`` decimals (refused if it needs more): skips parsing."""
+        exact = fit_precision(cls.field, value, precision)
+        if not cls.signed and exact < 0:
+            raise InvalidValue(f"{cls.field} must not be negative, got {value}")
+        return cls._trusted(exact)
+
+    @classmethod
     def from_str(cls, value: str) -> Self:
         """Parse the string form; the precision is the number of decimals written."""
         return cls(value)
