@@ -1,26 +1,21 @@
 """``MatchingEngine``: one instrument's order matching for the simulated venue.
 
-It holds the venue's working orders and fills them against whatever market data it is given —
-bars, trades, quotes or level-2 books — without knowing whether the data is history or live: the
-backtester, paper trading and the simulated exchange server all use this class.
-
-Bars are walked along a documented path. The open comes first: orders waiting for the next bar
-(market orders, limits that were marketable when they arrived, IOC/FOK) fill there, and stops or
-limits the market gapped through act at the open price. Then the price moves
-open -> low -> high -> close when the bar closed at or above its open, else
-open -> high -> low -> close. Along each leg, orders act at their own price level in the order the
-market reaches them (ties by arrival): limits fill at their price as makers; stops trigger at
-their trigger and fill there as takers (plus slippage); if-touched orders and stop-limits become
-limits. Times inside a bar are the open, a third and two thirds of the way, and the close.
+It holds the venue's working orders and fills them against the market data it is given — bars,
+trades or best bid/ask quotes — without knowing whether the data is history or live, so the
+backtester, paper trading and the simulated exchange server can all use it. Bars are walked along
+the path documented in ``docs/backtesting.md``: the open (where waiting and gapped orders act),
+then open -> low -> high -> close for a bar that closed at or above its open, else
+open -> high -> low -> close; along each leg orders act at their own price in the order the market
+reaches them.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
-from typing import Protocol
 
 from tradeforge.backtest.listener import MatchListener
 from tradeforge.backtest.models import FillModel
+from tradeforge.backtest.order_checks import Rejection, venue_rejection
 from tradeforge.backtest.working_order import WorkingOrder
 from tradeforge.domain import (
     ClientOrderId,
@@ -35,31 +30,13 @@ from tradeforge.domain import (
     TimeInForce,
     VenueOrderId,
 )
+from tradeforge.strategy import BarLike
 
-__all__ = ["BarLike", "MatchingEngine"]
+__all__ = ["MatchingEngine"]
 
 _MAKER, _TAKER = LiquiditySide.MAKER, LiquiditySide.TAKER
 _DAY_NS = 86_400_000_000_000
 _IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
-
-
-class BarLike(Protocol):
-    """What the engine reads of a bar (a domain ``Bar`` or the backtester's lazy bar)."""
-
-    @property
-    def open(self) -> Price: ...
-    @property
-    def high(self) -> Price: ...
-    @property
-    def low(self) -> Price: ...
-    @property
-    def close(self) -> Price: ...
-    @property
-    def volume(self) -> Quantity: ...
-    @property
-    def ts_event(self) -> int: ...
-    @property
-    def ts_open(self) -> int: ...
 
 
 class MatchingEngine:
@@ -124,7 +101,13 @@ class MatchingEngine:
         """A new order reaches the venue; ``held`` keeps an OTO child idle until its parent
         fills. Returns the working order, or None when rejected."""
         self._ts = ts
-        problem = self._validate(spec, ts)
+        if spec.client_order_id in self._orders:
+            problem: Rejection | None = (
+                RejectReason.DUPLICATE_CLIENT_ORDER_ID,
+                "Duplicate order sent.",
+            )
+        else:
+            problem = venue_rejection(self.instrument, spec, ts, self.reference_price)
         if problem is not None:
             self._listener.order_rejected(spec, problem[0], problem[1], ts)
             return None
@@ -261,40 +244,6 @@ class MatchingEngine:
                 self._take_from_quote(order, ts, maker=order.is_resting_limit)
 
     # ------------------------------------------------------------ internals
-    def _validate(self, spec: OrderSpec, ts: int) -> tuple[RejectReason, str] | None:
-        inst = self.instrument
-        if spec.instrument_id != inst.id:
-            return RejectReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not traded here"
-        if spec.client_order_id in self._orders:
-            return RejectReason.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent."
-        for label, value in (("price", spec.price), ("trigger price", spec.trigger_price)):
-            if value is not None and not inst.is_on_tick(value):
-                msg = f"{label} {value} is not a multiple of tick size {inst.tick_size}"
-                return RejectReason.PRICE_OFF_TICK, msg
-        qty = spec.quantity
-        if not inst.is_on_lot(qty):
-            msg = f"quantity {qty} is not a multiple of lot size {inst.lot_size}"
-            return RejectReason.QUANTITY_OFF_LOT, msg
-        if qty < inst.min_quantity:
-            return RejectReason.BELOW_MIN_QUANTITY, f"quantity {qty} < min {inst.min_quantity}"
-        if inst.max_quantity is not None and qty > inst.max_quantity:
-            return RejectReason.ABOVE_MAX_QUANTITY, f"quantity {qty} > max {inst.max_quantity}"
-        ref = spec.price or spec.trigger_price
-        ref_px = ref.as_decimal() if ref is not None else self.reference_price(spec.is_buy)
-        if inst.min_notional is not None and ref_px is not None:
-            notional = inst.notional(qty, Price(ref_px))
-            if notional < inst.min_notional:
-                msg = f"notional {notional} < min {inst.min_notional}"
-                return RejectReason.BELOW_MIN_NOTIONAL, msg
-        if spec.expire_time_ns is not None and spec.expire_time_ns <= ts:
-            return RejectReason.OTHER, f"expire time {spec.expire_time_ns} is not in the future"
-        if spec.post_only and spec.price is not None:
-            opposite = self.reference_price(spec.is_buy)
-            px = spec.price.as_decimal()
-            if opposite is not None and (px >= opposite if spec.is_buy else px <= opposite):
-                return RejectReason.POST_ONLY_WOULD_CROSS, f"post-only {px} would cross {opposite}"
-        return None
-
     def _arrive(self, order: WorkingOrder, ts: int) -> None:
         """An order becomes active: trigger, fill or rest, depending on the market now."""
         cur = self.last_price
@@ -417,12 +366,9 @@ class MatchingEngine:
 
     def _touch(self, px: Decimal, ts: int) -> None:
         for order in self.orders():
-            if order.id in self._orders and not order.held:
-                level = order.level(up=True)
-                if level is None:
-                    level = order.level(up=False)
-                if level == px:
-                    self._act(order, px, ts)
+            level = order.level(up=True) if order.id in self._orders else None
+            if (level if level is not None else order.level(up=False)) == px:
+                self._act(order, px, ts)
 
     def _next_hits(
         self, cur: Decimal, end: Decimal, up: bool
@@ -483,10 +429,9 @@ class MatchingEngine:
         if qty <= 0:
             return
         if liquidity is _TAKER:
-            ticks = self.fill_model.slippage.ticks(qty, self._volume)
-            if ticks:
-                move = ticks * self._tick
-                price = price + move if order.is_buy else max(price - move, self._tick)
+            price = self.fill_model.slippage.apply(
+                price, qty, order.is_buy, self._tick, self._volume
+            )
         refusal = self._listener.fill_refusal(order, qty, price)
         if refusal is not None:
             self._close(order, f"fill refused: {refusal}", ts)

@@ -33,6 +33,16 @@ class SlippageModel(msgspec.Struct, frozen=True, kw_only=True):
         if not self.volume_ticks.is_finite() or self.volume_ticks < 0:
             raise InvalidValue(f"slippage volume_ticks must be >= 0, got {self.volume_ticks}")
 
+    def apply(
+        self, price: Decimal, quantity: Decimal, is_buy: bool, tick: Decimal, volume: Decimal | None
+    ) -> Decimal:
+        """``price`` moved against a taker order of ``quantity`` (never below one tick)."""
+        ticks = self.ticks(quantity, volume)
+        if not ticks:
+            return price
+        move = ticks * tick
+        return price + move if is_buy else max(price - move, tick)
+
     def ticks(self, quantity: Decimal, bar_volume: Decimal | None) -> int:
         """Ticks of slippage for a taker fill of ``quantity``."""
         ticks = self.fixed_ticks

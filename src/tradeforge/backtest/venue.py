@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from decimal import ROUND_CEILING, Decimal
 from typing import TypedDict
 
-from tradeforge.backtest.matching import BarLike, MatchingEngine
+from tradeforge.backtest.matching import MatchingEngine
 from tradeforge.backtest.models import FillModel, LatencyModel
 from tradeforge.backtest.venue_account import VenueAccount
 from tradeforge.backtest.working_order import WorkingOrder
@@ -55,6 +55,7 @@ from tradeforge.domain import (
     TradeId,
     Venue,
 )
+from tradeforge.strategy import BarLike
 
 __all__ = ["SimulatedVenue"]
 
