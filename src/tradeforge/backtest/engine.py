@@ -45,6 +45,7 @@ from tradeforge.domain import (
     OrderPendingUpdate,
     OrderSide,
     OrderSpec,
+    OrderStatus,
     OrderSubmitted,
     Position,
     PositionBook,
@@ -335,9 +336,7 @@ class BacktestEngine:
     def _deny(self, spec: OrderSpec, reason: DenyReason, message: str, ts: int) -> None:
         self._on_order_event(
             OrderDenied(
-                client_order_id=spec.client_order_id,
-                strategy_id=spec.strategy_id,
-                instrument_id=spec.instrument_id,
+                **spec.ids(),
                 reason=reason,
                 message=message,
                 ts_event=ts,
@@ -348,9 +347,7 @@ class BacktestEngine:
     def _submitted(self, spec: OrderSpec, ts: int) -> None:
         self._on_order_event(
             OrderSubmitted(
-                client_order_id=spec.client_order_id,
-                strategy_id=spec.strategy_id,
-                instrument_id=spec.instrument_id,
+                **spec.ids(),
                 account_id=self.venue.account.id,
                 ts_event=ts,
                 ts_init=ts,
@@ -363,16 +360,8 @@ class BacktestEngine:
         if order is None or order.strategy_id != strategy.id or order.is_closed:
             return
         now = self.clock.timestamp_ns()
-        if not order.is_inflight or order.status.value == "SUBMITTED":
-            self._on_order_event(
-                OrderPendingCancel(
-                    client_order_id=client_order_id,
-                    strategy_id=strategy.id,
-                    instrument_id=order.instrument_id,
-                    ts_event=now,
-                    ts_init=now,
-                )
-            )
+        if order.status is not OrderStatus.PENDING_CANCEL:
+            self._on_order_event(OrderPendingCancel(**order.spec.ids(), ts_event=now, ts_init=now))
         self.venue.execute(
             CancelOrder(
                 strategy_id=strategy.id,
@@ -412,15 +401,7 @@ class BacktestEngine:
         if order is None or order.strategy_id != strategy.id or not order.is_open:
             return
         now = self.clock.timestamp_ns()
-        self._on_order_event(
-            OrderPendingUpdate(
-                client_order_id=client_order_id,
-                strategy_id=strategy.id,
-                instrument_id=order.instrument_id,
-                ts_event=now,
-                ts_init=now,
-            )
-        )
+        self._on_order_event(OrderPendingUpdate(**order.spec.ids(), ts_event=now, ts_init=now))
         self.venue.execute(
             ModifyOrder(
                 strategy_id=strategy.id,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from decimal import ROUND_CEILING, Decimal
-from typing import TypedDict
 
 from tradeforge.backtest.matching import MatchingEngine
 from tradeforge.backtest.models import FillModel, LatencyModel
@@ -49,7 +48,6 @@ from tradeforge.domain import (
     Quantity,
     QueryOrder,
     RejectReason,
-    StrategyId,
     SubmitOrder,
     SubmitOrderList,
     TradeId,
@@ -60,12 +58,6 @@ from tradeforge.strategy import BarLike
 __all__ = ["SimulatedVenue"]
 
 Emit = Callable[[Message], None]
-
-
-class _Ids(TypedDict):
-    client_order_id: ClientOrderId
-    strategy_id: StrategyId
-    instrument_id: InstrumentId
 
 
 class SimulatedVenue:
@@ -251,18 +243,10 @@ class SimulatedVenue:
         self.engines[instrument_id].on_quote(bid, ask, bid_size, ask_size, ts)
 
     # ------------------------------------------------- matching engine port
-    @staticmethod
-    def _ids(spec: OrderSpec) -> _Ids:
-        return {
-            "client_order_id": spec.client_order_id,
-            "strategy_id": spec.strategy_id,
-            "instrument_id": spec.instrument_id,
-        }
-
     def _reject(self, spec: OrderSpec, reason: RejectReason, message: str, ts: int) -> None:
         self._emit(
             OrderRejected(
-                **self._ids(spec),
+                **spec.ids(),
                 account_id=self.account.id,
                 reason=reason,
                 message=message,
@@ -274,7 +258,7 @@ class SimulatedVenue:
     def order_accepted(self, order: WorkingOrder, ts: int) -> None:
         self._emit(
             OrderAccepted(
-                **self._ids(order.spec),
+                **order.spec.ids(),
                 account_id=self.account.id,
                 venue_order_id=order.venue_order_id,
                 ts_event=ts,
@@ -286,21 +270,21 @@ class SimulatedVenue:
         self._reject(spec, reason, message, ts)
 
     def order_triggered(self, order: WorkingOrder, ts: int) -> None:
-        self._emit(OrderTriggered(**self._ids(order.spec), ts_event=ts, ts_init=ts))
+        self._emit(OrderTriggered(**order.spec.ids(), ts_event=ts, ts_init=ts))
 
     def order_canceled(self, order: WorkingOrder, reason: str, ts: int) -> None:
         self.account.release(self._lock_key(order.spec))
-        self._emit(OrderCanceled(**self._ids(order.spec), reason=reason, ts_event=ts, ts_init=ts))
+        self._emit(OrderCanceled(**order.spec.ids(), reason=reason, ts_event=ts, ts_init=ts))
 
     def order_expired(self, order: WorkingOrder, ts: int) -> None:
         self.account.release(self._lock_key(order.spec))
-        self._emit(OrderExpired(**self._ids(order.spec), ts_event=ts, ts_init=ts))
+        self._emit(OrderExpired(**order.spec.ids(), ts_event=ts, ts_init=ts))
 
     def order_updated(self, order: WorkingOrder, ts: int) -> None:
         inst = self.instruments[order.spec.instrument_id]
         self._emit(
             OrderUpdated(
-                **self._ids(order.spec),
+                **order.spec.ids(),
                 quantity=inst.make_qty(order.quantity),
                 price=inst.make_price(order.price) if order.price is not None else None,
                 trigger_price=inst.make_price(order.trigger) if order.trigger is not None else None,
@@ -316,7 +300,7 @@ class SimulatedVenue:
         if spec is not None:
             self._emit(
                 OrderModifyRejected(
-                    **self._ids(spec), reason=reason, message=message, ts_event=ts, ts_init=ts
+                    **spec.ids(), reason=reason, message=message, ts_event=ts, ts_init=ts
                 )
             )
 
@@ -327,7 +311,7 @@ class SimulatedVenue:
         if spec is not None:
             self._emit(
                 OrderCancelRejected(
-                    **self._ids(spec), reason=reason, message=message, ts_event=ts, ts_init=ts
+                    **spec.ids(), reason=reason, message=message, ts_event=ts, ts_init=ts
                 )
             )
 
@@ -358,7 +342,7 @@ class SimulatedVenue:
         qty, px = inst.make_qty(quantity), inst.make_price(price)
         fee = inst.fee(qty, px, liquidity)
         fill = OrderFilled(
-            **self._ids(spec),
+            **spec.ids(),
             account_id=self.account.id,
             venue_order_id=order.venue_order_id,
             trade_id=TradeId(f"{self.venue}-T{next(self._trade_ids)}"),

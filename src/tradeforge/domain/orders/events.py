@@ -69,9 +69,7 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, tag=True):
     def of(cls, spec: OrderSpec, ts: int) -> OrderInitialized:
         """The initialization event of ``spec`` at ``ts``."""
         return cls(
-            client_order_id=spec.client_order_id,
-            strategy_id=spec.strategy_id,
-            instrument_id=spec.instrument_id,
+            **spec.ids(),
             spec=spec,
             ts_event=ts,
             ts_init=ts,

@@ -8,6 +8,7 @@ venue or a risk check accepts it (tick, lot, balance) is decided later, against 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 import msgspec
 
@@ -22,9 +23,17 @@ from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.identifiers import ClientOrderId, InstrumentId, OrderListId, StrategyId
 from tradeforge.domain.values import Price, Quantity
 
-__all__ = ["OrderList", "OrderSpec"]
+__all__ = ["OrderIds", "OrderList", "OrderSpec"]
 
 _MARKET_TIFS = (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)
+
+
+class OrderIds(TypedDict):
+    """The three ids every order event carries: ``OrderFilled(**spec.ids(), ...)``."""
+
+    client_order_id: ClientOrderId
+    strategy_id: StrategyId
+    instrument_id: InstrumentId
 
 
 class OrderSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -131,6 +140,14 @@ class OrderSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     def is_buy(self) -> bool:
         """True for a buy order."""
         return self.side is OrderSide.BUY
+
+    def ids(self) -> OrderIds:
+        """The ids an event about this order carries."""
+        return {
+            "client_order_id": self.client_order_id,
+            "strategy_id": self.strategy_id,
+            "instrument_id": self.instrument_id,
+        }
 
 
 class OrderList(msgspec.Struct, frozen=True, kw_only=True, gc=False):
