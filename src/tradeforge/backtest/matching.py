@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
+from tradeforge.backtest.book import L2Book
 from tradeforge.backtest.listener import MatchListener
 from tradeforge.backtest.models import FillModel
 from tradeforge.backtest.order_checks import Rejection, venue_rejection
@@ -22,6 +23,8 @@ from tradeforge.domain import (
     ContingencyType,
     Instrument,
     LiquiditySide,
+    OrderBookDelta,
+    OrderBookSnapshot,
     OrderSpec,
     OrderType,
     Price,
@@ -60,10 +63,7 @@ class MatchingEngine:
         self._prefix = id_prefix
         self._last: Decimal | None = None
         self._last_bar: BarLike | None = None
-        self.bid: Decimal | None = None
-        self.ask: Decimal | None = None
-        self._bid_size: Decimal | None = None
-        self._ask_size: Decimal | None = None
+        self._book = L2Book()
         self._in_bar = False  # inside a bar's path: arrivals fill at the current price
         self._capacity: Decimal | None = None
         self._volume: Decimal | None = None
@@ -93,7 +93,7 @@ class MatchingEngine:
 
     def reference_price(self, is_buy: bool) -> Decimal | None:
         """What a marketable order would pay now: the ask (bid) when quoted, else the last."""
-        quote = self.ask if is_buy else self.bid
+        quote = self._book.ask if is_buy else self._book.bid
         return quote if quote is not None else self.last_price
 
     # ------------------------------------------------------------- commands
@@ -229,19 +229,32 @@ class MatchingEngine:
     def on_quote(
         self, bid: Price, ask: Price, bid_size: Quantity, ask_size: Quantity, ts: int
     ) -> None:
-        """Best bid and ask changed: resting orders they cross fill, up to the quoted size."""
-        self.bid, self.ask = bid.as_decimal(), ask.as_decimal()
-        self._bid_size, self._ask_size = bid_size.as_decimal(), ask_size.as_decimal()
-        if not self._orders:
+        """Best bid and ask changed: orders they reach fill, up to the quoted size."""
+        self._book.set_quote(
+            bid.as_decimal(), ask.as_decimal(), bid_size.as_decimal(), ask_size.as_decimal()
+        )
+        self._on_book_change(ts)
+
+    def on_book(self, update: OrderBookSnapshot | OrderBookDelta) -> None:
+        """A level-2 snapshot or delta: orders walk the book for size."""
+        if isinstance(update, OrderBookSnapshot):
+            self._book.apply_snapshot(update)
+        else:
+            self._book.apply_delta(update)
+        self._on_book_change(update.ts_event)
+
+    def _on_book_change(self, ts: int) -> None:
+        bid, ask = self._book.bid, self._book.ask
+        if not self._orders or bid is None or ask is None:
             return
         self._expire(ts)
         for order in self.orders():
             if order.held or order.id not in self._orders:
                 continue
-            if not order.triggered:
-                self._maybe_trigger_on_quote(order, ts)
+            if not order.triggered and order.touched_by_quote(bid, ask, self._tick):
+                self._trigger(order, ts)
             if order.triggered and order.id in self._orders:
-                self._take_from_quote(order, ts, maker=order.is_resting_limit)
+                self._take_from_book(order, ts, maker=order.is_resting_limit)
 
     # ------------------------------------------------------------ internals
     def _arrive(self, order: WorkingOrder, ts: int) -> None:
@@ -258,9 +271,9 @@ class MatchingEngine:
                 self._trigger(order, ts)  # already beyond its trigger when it arrives
         if not order.triggered or order.id not in self._orders:
             return
-        waits_for_open = not self._in_bar and self.bid is None and self.fill_model.fill_at == "open"
+        waits_for_open = not self._in_bar and self._book.empty and self.fill_model.fill_at == "open"
         if order.is_market:
-            if not waits_for_open and cur is not None:
+            if not waits_for_open and (cur is not None or not self._book.empty):
                 self._fill_now(order, ts)
         elif order.is_resting_limit:
             ref = self.reference_price(order.is_buy)
@@ -277,51 +290,34 @@ class MatchingEngine:
             self._close(order, "IOC remainder" if order.filled else "not filled at once", ts)
 
     def _fill_now(self, order: WorkingOrder, ts: int, limit: Decimal | None = None) -> None:
-        if self.bid is not None and not self._in_bar:
-            self._take_from_quote(order, ts, maker=False)
+        if not self._book.empty and not self._in_bar:
+            self._take_from_book(order, ts, maker=False)
             return
         px = self.last_price
         if px is None or (limit is not None and (px > limit if order.is_buy else px < limit)):
             return
         self._fill(order, px, _TAKER, ts)
 
-    def _take_from_quote(self, order: WorkingOrder, ts: int, *, maker: bool) -> None:
-        quote = self.ask if order.is_buy else self.bid
-        size = self._ask_size if order.is_buy else self._bid_size
-        if quote is None or size is None:
-            return
-        px = quote
-        if order.price is not None:
-            crosses = order.price >= quote if order.is_buy else order.price <= quote
-            if not crosses:
+    def _take_from_book(self, order: WorkingOrder, ts: int, *, maker: bool) -> None:
+        # Walk the opposite side best first; a resting (maker) order fills at its own price.
+        for level, size in self._book.levels(order.is_buy):
+            if order.id not in self._orders or (
+                order.price is not None
+                and (level > order.price if order.is_buy else level < order.price)
+            ):
                 return
-            if maker:
-                px = order.price
-        self._capacity = size
-        try:
-            self._fill(order, px, _MAKER if maker else _TAKER, ts)
-        finally:
-            remaining = self._capacity
-            self._capacity = None
-        if order.is_buy:
-            self._ask_size = remaining
-        else:
-            self._bid_size = remaining
-
-    def _maybe_trigger_on_quote(self, order: WorkingOrder, ts: int) -> None:
-        assert self.bid is not None
-        assert self.ask is not None
-        if order.order_type is OrderType.TRAILING_STOP:
-            order.trail(self.bid if not order.is_buy else self.ask, self._tick)
-        trigger = order.trigger
-        if trigger is None:
-            return
-        if order.order_type is OrderType.LIMIT_IF_TOUCHED:
-            hit = self.ask <= trigger if order.is_buy else self.bid >= trigger
-        else:
-            hit = self.ask >= trigger if order.is_buy else self.bid <= trigger
-        if hit:
-            self._trigger(order, ts)
+            before = order.filled
+            self._capacity = size
+            try:
+                self._fill(
+                    order,
+                    order.price if maker and order.price else level,
+                    _MAKER if maker else _TAKER,
+                    ts,
+                )
+            finally:
+                self._capacity = None
+            self._book.consume(order.is_buy, level, order.filled - before)
 
     def _open(self, prev: Decimal | None, o: Decimal, ts: int) -> None:
         for order in self.orders():

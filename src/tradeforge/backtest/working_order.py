@@ -122,6 +122,17 @@ class WorkingOrder:
         )
         return steps * tick
 
+    def touched_by_quote(self, bid: Decimal, ask: Decimal, tick: Decimal) -> bool:
+        """Whether the bid/ask reaches this untriggered order's trigger (after trailing)."""
+        if self.order_type is OrderType.TRAILING_STOP:
+            self.trail(ask if self.is_buy else bid, tick)
+        trigger = self.trigger
+        if trigger is None:
+            return False
+        if self.order_type is OrderType.LIMIT_IF_TOUCHED:
+            return ask <= trigger if self.is_buy else bid >= trigger
+        return ask >= trigger if self.is_buy else bid <= trigger
+
     def level(self, up: bool) -> Decimal | None:
         """The price at which this order acts when the market moves up (or down), if any."""
         if self.held:
