@@ -33,6 +33,8 @@ from tradeforge.domain import (
     Message,
     ModifyOrder,
     OrderAccepted,
+    OrderBookDelta,
+    OrderBookSnapshot,
     OrderCanceled,
     OrderCancelRejected,
     OrderExpired,
@@ -241,6 +243,10 @@ class SimulatedVenue:
     ) -> None:
         """The best bid/ask of ``instrument_id`` changed."""
         self.engines[instrument_id].on_quote(bid, ask, bid_size, ask_size, ts)
+
+    def on_book(self, update: OrderBookSnapshot | OrderBookDelta) -> None:
+        """A level-2 snapshot or delta of one instrument's book."""
+        self.engines[update.instrument_id].on_book(update)
 
     # ------------------------------------------------- matching engine port
     def _reject(self, spec: OrderSpec, reason: RejectReason, message: str, ts: int) -> None:
