@@ -1,0 +1,162 @@
+"""``BarFeed``: one instrument's history loaded chunk by chunk with the indicators' tail carried
+over, and ``BarRef``, the lazy bar whose prices are exact values on the instrument's tick."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from tests.kit.stubs import btcusdt
+
+from tradeforge.backtest import BarFeed, BarRef, run, spot_pair
+from tradeforge.data import BarArrays, generate_bars
+from tradeforge.domain import Bar, InstrumentId, Price, Quantity, Timeframe
+from tradeforge.strategy import BarLike, Indicator, Strategy
+
+BTC = InstrumentId.from_str("BTC/USDT.SIM")
+START = 1_577_836_800_000_000_000
+MINUTE = 60_000_000_000
+ONE_MINUTE = Timeframe.from_str("1m")
+PAIR = spot_pair(BTC, price_precision=2, size_precision=3)
+
+
+@pytest.fixture(scope="module")
+def bars() -> BarArrays:
+    return generate_bars(bars=100, seed=1, timeframe=ONE_MINUTE, start_ns=START)
+
+
+def feed(chunks: list[BarArrays], *indicators: Indicator) -> BarFeed:
+    result = BarFeed(PAIR, ONE_MINUTE, chunks)
+    for ind in indicators:
+        result.add_indicator(ind)
+    return result
+
+
+def test_the_first_chunk_is_replayed_from_its_first_row(bars: BarArrays) -> None:
+    f = feed([bars[:40], bars[40:]])
+
+    assert f.load_next()
+
+    assert (f.pos, f.n, f.rows_seen) == (0, 40, 40)
+    assert f.ts_open == bars.ts[:40].tolist()
+    assert f.ts_close == (bars.ts[:40] + MINUTE).tolist()
+    assert f.close == bars.close[:40].tolist()
+
+
+def test_a_later_chunk_starts_after_the_tail_the_indicators_need(bars: BarArrays) -> None:
+    sma = Indicator("SMA", timeperiod=5)
+    f = feed([bars[:40], bars[40:]], sma)
+    f.load_next()
+
+    assert f.load_next()
+
+    assert f.window == 5
+    assert (f.pos, f.n, f.rows_seen) == (5, 65, 100)  # 5 rows of tail, then 60 new ones
+    assert f.ts_open[:6] == bars.ts[35:41].tolist()
+    f.cursor.i = f.pos
+    assert sma[-1] == pytest.approx(bars.close[36:41].mean(), rel=1e-12)
+    assert sma[-2] == pytest.approx(bars.close[35:40].mean(), rel=1e-12)
+
+
+def test_without_indicators_no_tail_is_kept(bars: BarArrays) -> None:
+    f = feed([bars[:40], bars[40:]])
+    f.load_next()
+
+    f.load_next()
+
+    assert (f.window, f.pos, f.n) == (0, 0, 60)
+
+
+def test_empty_chunks_are_skipped_and_the_end_is_reported(bars: BarArrays) -> None:
+    empty = BarArrays.empty()
+    f = feed([empty, bars[:10], empty, empty, bars[10:20], empty])
+
+    loads = [f.load_next() for _ in range(3)]
+
+    assert loads == [True, True, False]
+    assert f.rows_seen == 20
+    assert (f.pos, f.n) == (0, 0)
+
+
+def test_indicators_before_the_lookback_are_nan(bars: BarArrays) -> None:
+    sma = Indicator("SMA", timeperiod=5)
+    f = feed([bars], sma)
+    f.load_next()
+
+    f.cursor.i = 3
+    assert not sma.ready
+    assert math.isnan(sma[-1])
+    f.cursor.i = 4
+    assert sma.ready
+    assert sma.value == pytest.approx(bars.close[:5].mean(), rel=1e-12)
+
+
+# ------------------------------------------------------------------ BarRef
+
+
+def test_a_bar_reads_exact_prices_and_volume_on_the_instruments_steps(bars: BarArrays) -> None:
+    f = feed([bars])
+    f.load_next()
+
+    bar = f.bar(3)
+
+    assert isinstance(bar, BarRef)
+    assert bar.instrument_id == BTC
+    assert bar.timeframe == ONE_MINUTE
+    assert (bar.ts_open, bar.ts_event, bar.ts_init) == (
+        START + 3 * MINUTE,
+        START + 4 * MINUTE,
+        START + 4 * MINUTE,
+    )
+    assert bar.close == Price(repr(float(bars.close[3])))
+    assert bar.close.precision == 2
+    assert bar.volume == Quantity(repr(float(bars.volume[3])))
+    assert bar.volume.precision == 3
+    assert (bar.open.as_float(), bar.high.as_float(), bar.low.as_float()) == (
+        bars.open[3],
+        bars.high[3],
+        bars.low[3],
+    )
+
+
+def test_a_bar_becomes_a_validated_domain_bar(bars: BarArrays) -> None:
+    f = feed([bars])
+    f.load_next()
+
+    bar = f.bar(7).to_bar()
+
+    assert isinstance(bar, Bar)
+    assert (bar.close, bar.ts_event) == (f.bar(7).close, START + 8 * MINUTE)
+    assert "close_ts=" in repr(f.bar(7))
+
+
+def test_prices_round_to_a_tick_that_is_not_a_power_of_ten() -> None:
+    nickel = btcusdt(tick_size=Price("0.05"))
+    values = np.array([100.05, 100.10, 100.15], dtype=np.float64)
+    chunk = BarArrays(
+        START + np.arange(3, dtype=np.int64) * MINUTE, values, values, values, values, values
+    )
+    f = BarFeed(nickel, ONE_MINUTE, [chunk])
+    f.load_next()
+
+    assert [f.bar(i).close for i in range(3)] == [
+        Price("100.05"),
+        Price("100.10"),
+        Price("100.15"),
+    ]
+
+
+def test_a_strategy_sees_every_bar_once_across_chunks(bars: BarArrays) -> None:
+    seen: list[int] = []
+
+    class Watcher(Strategy):
+        def on_start(self) -> None:
+            self.indicator("SMA", timeperiod=7)  # a tail of 7 rows between chunks
+
+        def on_bar(self, bar: BarLike) -> None:
+            seen.append(bar.ts_event)
+
+    run(Watcher(), bars={BTC: [bars[i : i + 13] for i in range(0, len(bars), 13)]})
+
+    assert seen == (bars.ts + MINUTE).tolist()
