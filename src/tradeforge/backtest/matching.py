@@ -17,6 +17,7 @@ from tradeforge.backtest.book import L2Book
 from tradeforge.backtest.listener import MatchListener
 from tradeforge.backtest.models import FillModel
 from tradeforge.backtest.order_checks import Rejection, venue_rejection
+from tradeforge.backtest.path import IMMEDIATE, MAKER, TAKER, PathWalking
 from tradeforge.backtest.working_order import WorkingOrder
 from tradeforge.domain import (
     ClientOrderId,
@@ -26,7 +27,6 @@ from tradeforge.domain import (
     OrderBookDelta,
     OrderBookSnapshot,
     OrderSpec,
-    OrderType,
     Price,
     Quantity,
     RejectReason,
@@ -37,12 +37,10 @@ from tradeforge.strategy import BarLike
 
 __all__ = ["MatchingEngine"]
 
-_MAKER, _TAKER = LiquiditySide.MAKER, LiquiditySide.TAKER
 _DAY_NS = 86_400_000_000_000
-_IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
 
 
-class MatchingEngine:
+class MatchingEngine(PathWalking):
     """Matches the venue's orders in one instrument against market data."""
 
     def __init__(
@@ -67,7 +65,10 @@ class MatchingEngine:
         self._in_bar = False  # inside a bar's path: arrivals fill at the current price
         self._capacity: Decimal | None = None
         self._volume: Decimal | None = None
-        self._ts = 0
+        self._mode: str | None = None  # the kind of data seen last: "bar", "trade" or "book"
+        self._close_ts = 0  # close time of the last bar
+        self._close_capacity: Decimal | None = None  # what fill_at="close" may still take
+        self._close_bar: BarLike | None = None  # whose volume that is, until first needed
 
     # ---------------------------------------------------------------- state
     @property
@@ -100,7 +101,6 @@ class MatchingEngine:
     def submit(self, spec: OrderSpec, ts: int, *, held: bool = False) -> WorkingOrder | None:
         """A new order reaches the venue; ``held`` keeps an OTO child idle until its parent
         fills. Returns the working order, or None when rejected."""
-        self._ts = ts
         if spec.client_order_id in self._orders:
             problem: Rejection | None = (
                 RejectReason.DUPLICATE_CLIENT_ORDER_ID,
@@ -164,6 +164,13 @@ class MatchingEngine:
             msg = f"quantity {quantity} must be on lot and above the filled {order.filled}"
             reject(client_order_id, RejectReason.QUANTITY_OFF_LOT, msg, ts)
             return
+        if price is not None and order.spec.post_only:
+            opposite = self.reference_price(order.is_buy)
+            new = price.as_decimal()
+            if opposite is not None and (new >= opposite if order.is_buy else new <= opposite):
+                msg = f"post-only {new} would cross {opposite}"
+                reject(client_order_id, RejectReason.POST_ONLY_WOULD_CROSS, msg, ts)
+                return
         if (price is not None and price.as_decimal() != order.price) or (
             quantity is not None and quantity.as_decimal() > order.quantity
         ):
@@ -182,16 +189,17 @@ class MatchingEngine:
     # ---------------------------------------------------------- market data
     def on_bar(self, bar: BarLike) -> None:
         """Walk one bar's price path (see the module docstring)."""
+        self._mode, self._close_ts = "bar", bar.ts_event
         if not self._orders:
-            self._last_bar = bar
+            self._last_bar = self._close_bar = bar
+            self._close_capacity = None
             return
         prev = self.last_price
         o, h = bar.open.as_decimal(), bar.high.as_decimal()
         low, c = bar.low.as_decimal(), bar.close.as_decimal()
         ts_open, ts_close = bar.ts_open, bar.ts_event
-        fraction = self.fill_model.max_volume_fraction
         self._volume = bar.volume.as_decimal()
-        self._capacity = self._round_lot(fraction * self._volume) if fraction is not None else None
+        self._capacity = self._bar_capacity(self._volume)
         self._in_bar = True
         try:
             self._expire(ts_open)
@@ -200,31 +208,38 @@ class MatchingEngine:
             step = (ts_close - ts_open) // 3
             times = (ts_open, ts_open + step, ts_open + 2 * step, ts_close)
             for k in range(1, 4):
+                self._expire(times[k - 1])
                 self._move(path[k - 1], path[k], times[k])
         finally:
             self._in_bar = False
-            self._capacity = None
-            self._volume = None
-            self._last, self._last_bar = c, None
+            self._close_capacity, self._capacity = self._capacity, None
+            self._last, self._last_bar, self._close_bar = c, None, None
+
+    def _bar_capacity(self, volume: Decimal) -> Decimal | None:
+        fraction = self.fill_model.max_volume_fraction
+        return None if fraction is None else self._round_lot(fraction * volume)
 
     def on_trade(self, price: Price, size: Quantity, ts: int) -> None:
         """A trade printed at ``price`` for ``size``: orders it reaches fill up to that size."""
         px = price.as_decimal()
         prev = self.last_price
-        self._last, self._last_bar = px, None
+        self._mode, self._last, self._last_bar = "trade", px, None
         if not self._orders:
             return
         self._capacity, self._volume, self._in_bar = size.as_decimal(), size.as_decimal(), True
         try:
             self._expire(ts)
-            self._release_waiting(px, ts)
-            if prev is not None and prev != px:
+            if prev is not None:
                 self._move(prev, px, ts)
-            else:
-                self._touch(px, ts)
+            self._sweep(px, ts)
+            for order in self.orders():
+                order.marketable_on_arrival = False  # whatever is left now rests
+                if self._working(order) and order.triggered and order.time_in_force in IMMEDIATE:
+                    self._close(order, "IOC remainder" if order.filled else "not filled", ts)
         finally:
             self._in_bar = False
             self._capacity = self._volume = None
+            self._last = px
 
     def on_quote(
         self, bid: Price, ask: Price, bid_size: Quantity, ask_size: Quantity, ts: int
@@ -244,49 +259,53 @@ class MatchingEngine:
         self._on_book_change(update.ts_event)
 
     def _on_book_change(self, ts: int) -> None:
+        self._mode = "book"
         bid, ask = self._book.bid, self._book.ask
         if not self._orders or bid is None or ask is None:
             return
         self._expire(ts)
         for order in self.orders():
-            if order.held or order.id not in self._orders:
+            if not self._working(order):
                 continue
+            resting = order.triggered and order.is_resting_limit
             if not order.triggered and order.touched_by_quote(bid, ask, self._tick):
                 self._trigger(order, ts)
-            if order.triggered and order.id in self._orders:
-                self._take_from_book(order, ts, maker=order.is_resting_limit)
+            if order.triggered and self._working(order):
+                self._take_from_book(order, ts, maker=resting)
+            if order.triggered and self._working(order) and order.time_in_force in IMMEDIATE:
+                self._close(order, "IOC remainder" if order.filled else "not filled at once", ts)
 
     # ------------------------------------------------------------ internals
     def _arrive(self, order: WorkingOrder, ts: int) -> None:
         """An order becomes active: trigger, fill or rest, depending on the market now."""
         cur = self.last_price
-        if order.order_type is OrderType.TRAILING_STOP and order.trail_ref is None:
-            start = self.reference_price(not order.is_buy) or cur
+        if not order.triggered:
+            start = self.reference_price(order.is_buy)
             if start is not None:
-                order.start_trailing(start, self._tick)
-        if not order.triggered and cur is not None:
-            rises = order.level(up=True) is not None  # it acts when the market rises to it
-            level = order.level(up=rises)
-            if level is not None and (cur >= level if rises else cur <= level):
+                order.trail(start, self._tick)
+            if cur is not None and order.beyond(cur):
                 self._trigger(order, ts)  # already beyond its trigger when it arrives
-        if not order.triggered or order.id not in self._orders:
+        if not order.triggered or not self._working(order):
             return
-        waits_for_open = not self._in_bar and self._book.empty and self.fill_model.fill_at == "open"
+        # Between bars (or before any data) orders wait for the next bar's open; on trades-only
+        # data for the next trade: the last one is already history.
+        waits = not self._in_bar and (
+            self._mode == "trade"
+            or (self._mode in (None, "bar") and self.fill_model.fill_at == "open")
+        )
+        known = cur is not None or not self._book.empty
         if order.is_market:
-            if not waits_for_open and (cur is not None or not self._book.empty):
+            if not waits and known:
                 self._fill_now(order, ts)
         elif order.is_resting_limit:
             ref = self.reference_price(order.is_buy)
             assert order.price is not None
-            marketable = ref is not None and (
-                order.price >= ref if order.is_buy else order.price <= ref
-            )
-            if marketable:
-                if waits_for_open:
+            if ref is not None and (order.price >= ref if order.is_buy else order.price <= ref):
+                if waits:
                     order.marketable_on_arrival = True
                 else:
                     self._fill_now(order, ts, limit=order.price)
-        if order.id in self._orders and order.time_in_force in _IMMEDIATE and not waits_for_open:
+        if self._working(order) and order.time_in_force in IMMEDIATE and not waits:
             self._close(order, "IOC remainder" if order.filled else "not filled at once", ts)
 
     def _fill_now(self, order: WorkingOrder, ts: int, limit: Decimal | None = None) -> None:
@@ -296,11 +315,31 @@ class MatchingEngine:
         px = self.last_price
         if px is None or (limit is not None and (px > limit if order.is_buy else px < limit)):
             return
-        self._fill(order, px, _TAKER, ts)
+        if self._in_bar or self._mode != "bar":
+            self._fill(order, px, TAKER, ts)
+            return
+        # fill_at="close": the last bar's close, at its time, from what is left of its volume.
+        if self._close_bar is not None:
+            self._close_capacity = self._bar_capacity(self._close_bar.volume.as_decimal())
+            self._close_bar = None
+        self._capacity = self._close_capacity
+        try:
+            self._fill(order, px, TAKER, max(ts, self._close_ts))
+        finally:
+            self._close_capacity, self._capacity = self._capacity, None
 
     def _take_from_book(self, order: WorkingOrder, ts: int, *, maker: bool) -> None:
         # Walk the opposite side best first; a resting (maker) order fills at its own price.
-        for level, size in self._book.levels(order.is_buy):
+        levels = [
+            (level, size)
+            for level, size in self._book.levels(order.is_buy)
+            if order.price is None
+            or (level <= order.price if order.is_buy else level >= order.price)
+        ]
+        if order.time_in_force is TimeInForce.FOK and sum(s for _, s in levels) < order.leaves:
+            self._close(order, "FOK not fillable in full", ts)
+            return
+        for level, size in levels:
             if order.id not in self._orders or (
                 order.price is not None
                 and (level > order.price if order.is_buy else level < order.price)
@@ -309,125 +348,43 @@ class MatchingEngine:
             before = order.filled
             self._capacity = size
             try:
-                self._fill(
-                    order,
-                    order.price if maker and order.price else level,
-                    _MAKER if maker else _TAKER,
-                    ts,
-                )
+                price = order.price if maker and order.price is not None else level
+                self._fill(order, price, MAKER if maker else TAKER, ts, partial_ok=True)
             finally:
                 self._capacity = None
             self._book.consume(order.is_buy, level, order.filled - before)
-
-    def _open(self, prev: Decimal | None, o: Decimal, ts: int) -> None:
-        for order in self.orders():
-            if order.held or order.id not in self._orders:
-                continue
-            if not order.triggered and prev is not None:
-                if order.order_type is OrderType.TRAILING_STOP:
-                    order.trail(o, self._tick)
-                up = o > prev
-                level = order.level(up)
-                if level is not None and (prev < level <= o if up else o <= level < prev):
-                    self._trigger(order, ts)
-            if order.triggered and order.id in self._orders:
-                if order.is_market:
-                    self._fill(order, o, _TAKER, ts)
-                elif order.is_resting_limit:
-                    assert order.price is not None
-                    if order.price >= o if order.is_buy else order.price <= o:
-                        taker = order.marketable_on_arrival
-                        self._fill(order, o, _TAKER if taker else _MAKER, ts)
-            order.marketable_on_arrival = False
-            if order.id in self._orders and order.time_in_force in _IMMEDIATE:
-                self._close(order, "IOC remainder" if order.filled else "not filled at open", ts)
-
-    def _move(self, a: Decimal, b: Decimal, ts: int) -> None:
-        if a == b:
-            return
-        up = b > a
-        cur = a
-        while True:
-            hits = self._next_hits(cur, b, up)
-            if not hits:
-                break
-            level, orders = hits
-            cur = level
-            for order in orders:
-                if order.id in self._orders and not order.held:
-                    self._act(order, level, ts)
-        for order in self.orders():
-            if order.order_type is OrderType.TRAILING_STOP and not order.triggered:
-                order.trail(b, self._tick)
-
-    def _touch(self, px: Decimal, ts: int) -> None:
-        for order in self.orders():
-            level = order.level(up=True) if order.id in self._orders else None
-            if (level if level is not None else order.level(up=False)) == px:
-                self._act(order, px, ts)
-
-    def _next_hits(
-        self, cur: Decimal, end: Decimal, up: bool
-    ) -> tuple[Decimal, list[WorkingOrder]] | None:
-        best: Decimal | None = None
-        found: list[WorkingOrder] = []
-        for order in self._orders.values():
-            level = order.level(up)
-            if level is None:
-                continue
-            if not (cur < level <= end if up else end <= level < cur):
-                continue
-            if best is None or (level < best if up else level > best):
-                best, found = level, [order]
-            elif level == best:
-                found.append(order)
-        if best is None:
-            return None
-        found.sort(key=lambda o: o.seq)
-        return best, found
-
-    def _act(self, order: WorkingOrder, level: Decimal, ts: int) -> None:
-        if not order.triggered:
-            self._trigger(order, ts)
-            if order.id not in self._orders:
-                return
-            if order.is_market:
-                self._fill(order, level, _TAKER, ts)
-            else:
-                assert order.price is not None
-                if order.price >= level if order.is_buy else order.price <= level:
-                    self._fill(order, level, _TAKER, ts)
-            if order.id in self._orders and order.time_in_force in _IMMEDIATE:
-                self._close(order, "IOC remainder", ts)
-        else:
-            self._fill(order, level, _MAKER, ts)
 
     def _trigger(self, order: WorkingOrder, ts: int) -> None:
         order.triggered = True
         self._listener.order_triggered(order, ts)
 
-    def _release_waiting(self, px: Decimal, ts: int) -> None:
-        for order in self.orders():
-            if order.id in self._orders and order.triggered and order.is_market:
-                self._fill(order, px, _TAKER, ts)
-
     def _round_lot(self, qty: Decimal) -> Decimal:
         return (qty / self._lot).to_integral_value(rounding=ROUND_FLOOR) * self._lot
 
-    def _fill(self, order: WorkingOrder, price: Decimal, liquidity: LiquiditySide, ts: int) -> None:
+    def _fill(
+        self,
+        order: WorkingOrder,
+        price: Decimal,
+        liquidity: LiquiditySide,
+        ts: int,
+        *,
+        partial_ok: bool = False,
+    ) -> None:
         qty = order.leaves
         capacity = self._capacity
         if capacity is not None and capacity < qty:
-            if order.time_in_force is TimeInForce.FOK:
+            if order.time_in_force is TimeInForce.FOK and not partial_ok:
                 self._close(order, "FOK not fillable in full", ts)
                 return
             qty = capacity
         if qty <= 0:
             return
-        if liquidity is _TAKER:
+        if liquidity is TAKER:
             price = self.fill_model.slippage.apply(
                 price, qty, order.is_buy, self._tick, self._volume
             )
+            if order.price is not None:  # slippage never takes a limit past its limit
+                price = min(price, order.price) if order.is_buy else max(price, order.price)
         refusal = self._listener.fill_refusal(order, qty, price)
         if refusal is not None:
             self._close(order, f"fill refused: {refusal}", ts)
@@ -439,23 +396,16 @@ class MatchingEngine:
         if order.leaves <= 0:
             del self._orders[order.id]
             self._after_done(order, ts)
-        self._after_fill(order, qty, ts)
+        self._after_fill(order, ts)
 
-    def _after_fill(self, order: WorkingOrder, qty: Decimal, ts: int) -> None:
-        if not order.is_oco:
-            return
-        for sibling_id in order.spec.linked_order_ids:
-            sibling = self._orders.get(sibling_id)
-            if sibling is None:
-                continue
-            if order.spec.parent_order_id is not None:  # bracket exits shrink together
-                sibling.quantity -= qty
-                if sibling.leaves <= 0:
+    def _after_fill(self, order: WorkingOrder, ts: int) -> None:
+        # One cancels the other at the first fill, so two legs (a bracket's stop and target
+        # included) never both fill; the filled leg keeps working for the rest of its quantity.
+        if order.is_oco:
+            for sibling_id in order.spec.linked_order_ids:
+                sibling = self._orders.get(sibling_id)
+                if sibling is not None:
                     self._close(sibling, "OCO sibling filled", ts, cascade=False)
-                else:
-                    self._listener.order_updated(sibling, ts)
-            else:
-                self._close(sibling, "OCO sibling filled", ts, cascade=False)
 
     def _after_done(self, order: WorkingOrder, ts: int) -> None:
         """Release or cancel the OTO children of an order that is finished."""
@@ -491,4 +441,4 @@ class MatchingEngine:
     def _expire(self, ts: int) -> None:
         for order in self.orders():
             if order.expire_ns is not None and order.expire_ns <= ts:
-                self._close(order, "expired", ts)
+                self._close(order, "expired", order.expire_ns)  # it expired at its time

@@ -60,6 +60,8 @@ class FillModel(msgspec.Struct, frozen=True, kw_only=True):
     slippage: SlippageModel = SlippageModel()
 
     def __post_init__(self) -> None:
+        if self.fill_at not in ("open", "close"):
+            raise InvalidValue(f"fill_at must be 'open' or 'close', got {self.fill_at!r}")
         fraction = self.max_volume_fraction
         if fraction is not None and not (fraction.is_finite() and 0 < fraction <= 1):
             raise InvalidValue(f"max_volume_fraction must be in (0, 1], got {fraction}")

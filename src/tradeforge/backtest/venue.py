@@ -55,6 +55,7 @@ from tradeforge.domain import (
     TradeId,
     Venue,
 )
+from tradeforge.domain.orders.spec import OrderIds
 from tradeforge.strategy import BarLike
 
 __all__ = ["SimulatedVenue"]
@@ -126,23 +127,81 @@ class SimulatedVenue:
         elif isinstance(command, SubmitOrderList):
             self._submit_list(command, ts)
         elif isinstance(command, CancelOrder):
-            self._engine(command.instrument_id).cancel(command.client_order_id, ts, "canceled")
+            engine = self._engine(command.instrument_id)
+            if engine.get(command.client_order_id) is None:
+                self._emit(
+                    OrderCancelRejected(
+                        **self._command_ids(command),
+                        reason=RejectReason.UNKNOWN_ORDER,
+                        message="order is not working",
+                        ts_event=ts,
+                        ts_init=ts,
+                    )
+                )
+            else:
+                engine.cancel(command.client_order_id, ts, "canceled")
         elif isinstance(command, ModifyOrder):
-            self._engine(command.instrument_id).modify(
-                command.client_order_id,
-                ts,
-                quantity=command.quantity,
-                price=command.price,
-                trigger_price=command.trigger_price,
-            )
+            self._modify(command, ts)
         elif isinstance(command, CancelAllOrders):
             engine = self._engine(command.instrument_id)
             for order in engine.orders():
                 mine = order.spec.strategy_id == command.strategy_id
-                if mine and (command.side is None or order.spec.side is command.side):
+                working = engine.get(order.id) is not None  # an OCO sibling may be gone by now
+                if mine and working and (command.side is None or order.spec.side is command.side):
                     engine.cancel(order.id, ts, "canceled (all)")
         elif not isinstance(command, QueryOrder):  # state is always pushed: nothing to add
             raise InvalidValue(f"the simulated venue cannot execute {type(command).__name__}")
+
+    @staticmethod
+    def _command_ids(command: CancelOrder | ModifyOrder) -> OrderIds:
+        return {
+            "client_order_id": command.client_order_id,
+            "strategy_id": command.strategy_id,
+            "instrument_id": command.instrument_id,
+        }
+
+    def _modify(self, command: ModifyOrder, ts: int) -> None:
+        engine = self._engine(command.instrument_id)
+        order = engine.get(command.client_order_id)
+        if order is None:
+            self._emit(
+                OrderModifyRejected(
+                    **self._command_ids(command),
+                    reason=RejectReason.UNKNOWN_ORDER,
+                    message="order is not working",
+                    ts_event=ts,
+                    ts_init=ts,
+                )
+            )
+            return
+        if not order.held and (command.quantity is not None or command.price is not None):
+            # A bigger or dearer order needs its lock raised first (or the modify is refused).
+            qty = command.quantity.as_decimal() if command.quantity is not None else order.quantity
+            price = command.price or order.spec.price or order.spec.trigger_price
+            ref = price.as_decimal() if price is not None else engine.reference_price(order.is_buy)
+            if ref is not None:
+                spec = order.spec
+                currency, amount = self._cost(
+                    engine.instrument, spec.is_buy, qty - order.filled, ref, spec.reduce_only
+                )
+                if not self.account.relock(self._lock_key(spec), currency, amount):
+                    self._emit(
+                        OrderModifyRejected(
+                            **spec.ids(),
+                            reason=RejectReason.INSUFFICIENT_BALANCE,
+                            message=f"needs {amount} {currency}",
+                            ts_event=ts,
+                            ts_init=ts,
+                        )
+                    )
+                    return
+        engine.modify(
+            command.client_order_id,
+            ts,
+            quantity=command.quantity,
+            price=command.price,
+            trigger_price=command.trigger_price,
+        )
 
     def _engine(self, instrument_id: InstrumentId) -> MatchingEngine:
         engine = self.engines.get(instrument_id)
@@ -154,6 +213,9 @@ class SimulatedVenue:
         engine = self.engines.get(spec.instrument_id)
         if engine is None:
             self._reject(spec, RejectReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} unknown", ts)
+            return
+        if engine.get(spec.client_order_id) is not None:
+            self._reject(spec, RejectReason.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.", ts)
             return
         self._strategy_of[spec.client_order_id] = spec
         if not held:
@@ -195,6 +257,8 @@ class SimulatedVenue:
         ref = px.as_decimal() if px is not None else engine.reference_price(spec.is_buy)
         if ref is None:
             return RejectReason.NO_LIQUIDITY, f"no market price yet for {inst.id}"
+        if self._sells_more_than_held(inst, spec.is_buy, qty):
+            return RejectReason.INSUFFICIENT_BALANCE, f"sells {qty} but holds {net} of {inst.id}"
         currency, amount = self._cost(inst, spec.is_buy, qty, ref, spec.reduce_only)
         if amount <= 0:
             return None
@@ -204,19 +268,31 @@ class SimulatedVenue:
             return RejectReason.INSUFFICIENT_BALANCE, msg
         return None
 
+    def _sells_more_than_held(self, inst: Instrument, is_buy: bool, qty: Decimal) -> bool:
+        # Shares (and other spot instruments without a base currency) in a cash account:
+        # the holding is the venue's position, and it cannot go short.
+        spot_holding = not self.account.uses_margin(inst.kind) and not isinstance(
+            inst, CurrencyPair
+        )
+        return spot_holding and not is_buy and qty > self._net[inst.id]
+
     def _cost(
         self, inst: Instrument, is_buy: bool, qty: Decimal, price: Decimal, reduce_only: bool
     ) -> tuple[Currency, Decimal]:
-        notional = qty * inst.multiplier.as_decimal() * price
+        """What an order of ``qty`` at ``price`` must lock, and in which currency."""
         if self.account.uses_margin(inst.kind):
+            # In the settlement currency; inverse contracts' notional is in the base.
+            notional = inst.notional(Quantity(qty), Price(price)).amount
             margin = Decimal(0) if reduce_only else notional / self.account.leverage
-            amount = margin + notional * inst.taker_fee
+            amount = margin + notional * max(inst.taker_fee, Decimal(0))
             return inst.settlement_currency, self._up(amount, inst.settlement_currency)
+        notional = qty * inst.multiplier.as_decimal() * price
         if is_buy:
             amount = notional * (1 + max(inst.taker_fee, inst.maker_fee, Decimal(0)))
             return inst.quote_currency, self._up(amount, inst.quote_currency)
-        assert isinstance(inst, CurrencyPair)
-        return inst.base_currency, qty
+        if isinstance(inst, CurrencyPair):
+            return inst.base_currency, qty
+        return inst.quote_currency, Decimal(0)  # selling held shares locks no cash
 
     @staticmethod
     def _up(amount: Decimal, currency: Currency) -> Decimal:
@@ -331,6 +407,8 @@ class SimulatedVenue:
             reduces = (net < 0) if spec.is_buy else (net > 0)
             if not reduces or quantity > abs(net):
                 return RejectReason.REDUCE_ONLY_WOULD_INCREASE
+        if self._sells_more_than_held(inst, spec.is_buy, quantity):
+            return RejectReason.INSUFFICIENT_BALANCE
         currency, cost = self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)
         available = self.account.free(currency) + self.account.locked_under(self._lock_key(spec))
         return RejectReason.INSUFFICIENT_BALANCE if cost > available else None
@@ -369,11 +447,9 @@ class SimulatedVenue:
                 key, self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)[1]
             )
         else:
-            assert isinstance(inst, CurrencyPair)
             notional = inst.notional(qty, px)
-            changed = self.account.settle_spot(
-                inst.base_currency, spec.is_buy, quantity, notional, fee
-            )
+            base = inst.base_currency if isinstance(inst, CurrencyPair) else None
+            changed = self.account.settle_spot(base, spec.is_buy, quantity, notional, fee)
             self.account.use(key, notional.amount + fee.amount if spec.is_buy else quantity)
         self._net[inst.id] += quantity if spec.is_buy else -quantity
         if order.leaves <= 0:

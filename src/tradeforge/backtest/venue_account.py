@@ -85,6 +85,19 @@ class VenueAccount:
         self._locked[currency] = self._locked.get(currency, Decimal(0)) + extra
         return True
 
+    def relock(self, key: str, currency: Currency, amount: Decimal) -> bool:
+        """Set the lock under ``key`` to ``amount`` (an order was changed); False when the
+        extra is not free, in which case nothing changes."""
+        lock = self._locks.get(key)
+        if lock is None:
+            return self.lock(key, currency, amount)
+        extra = amount - lock.amount
+        if extra > self.free(lock.currency):
+            return False
+        lock.amount = amount
+        self._locked[lock.currency] += extra
+        return True
+
     def use(self, key: str, amount: Decimal) -> None:
         """Part of a lock was spent by a fill: shrink it (never below zero)."""
         lock = self._locks.get(key)
@@ -111,15 +124,19 @@ class VenueAccount:
 
     # ----------------------------------------------------------- settlement
     def settle_spot(
-        self, base: Currency, is_buy: bool, qty: Decimal, notional: Money, fee: Money
+        self, base: Currency | None, is_buy: bool, qty: Decimal, notional: Money, fee: Money
     ) -> list[Currency]:
-        """Book a spot fill; returns the currencies that changed."""
+        """Book a spot fill; returns the currencies that changed. ``base`` is None for
+        instruments held as a position rather than a currency (shares)."""
         sign = 1 if is_buy else -1
         quote = notional.currency
-        self._add(base, sign * qty)
+        changed = [quote, fee.currency]
+        if base is not None:
+            self._add(base, sign * qty)
+            changed.insert(0, base)
         self._add(quote, -sign * notional.amount)
         self._add(fee.currency, -fee.amount)
-        return [base, quote] if fee.currency in (base, quote) else [base, quote, fee.currency]
+        return list(dict.fromkeys(changed))
 
     def settle_margin(self, realized: Money, fee: Money) -> list[Currency]:
         """Book a derivatives fill: realized PnL minus fee in the settlement currency."""

@@ -27,6 +27,7 @@ class WorkingOrder:
     """Mutable venue-side state of an order: leaves, trigger state, trailing reference."""
 
     __slots__ = (
+        "activation",
         "expire_ns",
         "filled",
         "held",
@@ -54,7 +55,11 @@ class WorkingOrder:
         self.quantity = spec.quantity.as_decimal()
         self.filled = Decimal(0)
         self.price = spec.price.as_decimal() if spec.price is not None else None
-        self.trigger = spec.trigger_price.as_decimal() if spec.trigger_price is not None else None
+        given = spec.trigger_price.as_decimal() if spec.trigger_price is not None else None
+        trailing = spec.order_type is OrderType.TRAILING_STOP
+        # A trailing stop's trigger_price is its activation price; its trigger comes from trailing.
+        self.activation = given if trailing else None
+        self.trigger = None if trailing else given
         self.triggered = not spec.order_type.has_trigger
         self.trail_ref: Decimal | None = None
         self.held = False
@@ -94,15 +99,18 @@ class WorkingOrder:
         """True when the order cancels (or reduces) its linked orders when it fills."""
         return self.spec.contingency_type is ContingencyType.OCO
 
-    def start_trailing(self, price: Decimal, tick: Decimal) -> None:
-        """Begin trailing from ``price`` (the market when the order arrives)."""
-        self.trail_ref = price
-        self.trigger = self._trail_trigger(tick)
-
     def trail(self, price: Decimal, tick: Decimal) -> None:
-        """Move the trailing reference with a favourable ``price``."""
+        """Follow the market: start trailing at ``price`` (once the activation price is reached,
+        if there is one), then move the reference with every favourable price."""
+        if self.order_type is not OrderType.TRAILING_STOP:
+            return
         ref = self.trail_ref
         if ref is None:
+            act = self.activation
+            # A sell trails once the market has risen to its activation, a buy once it fell.
+            if act is None or (price <= act if self.is_buy else price >= act):
+                self.trail_ref = price
+                self.trigger = self._trail_trigger(tick)
             return
         if (self.is_buy and price < ref) or (not self.is_buy and price > ref):
             self.trail_ref = price
@@ -124,14 +132,21 @@ class WorkingOrder:
 
     def touched_by_quote(self, bid: Decimal, ask: Decimal, tick: Decimal) -> bool:
         """Whether the bid/ask reaches this untriggered order's trigger (after trailing)."""
-        if self.order_type is OrderType.TRAILING_STOP:
-            self.trail(ask if self.is_buy else bid, tick)
+        self.trail(ask if self.is_buy else bid, tick)
         trigger = self.trigger
         if trigger is None:
             return False
         if self.order_type is OrderType.LIMIT_IF_TOUCHED:
             return ask <= trigger if self.is_buy else bid >= trigger
         return ask >= trigger if self.is_buy else bid <= trigger
+
+    def beyond(self, price: Decimal) -> bool:
+        """True when the market at ``price`` is already past this untriggered order's trigger."""
+        level = self.level(up=True)
+        if level is not None:
+            return price >= level
+        level = self.level(up=False)
+        return level is not None and price <= level
 
     def level(self, up: bool) -> Decimal | None:
         """The price at which this order acts when the market moves up (or down), if any."""

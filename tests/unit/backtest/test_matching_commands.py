@@ -351,11 +351,6 @@ def test_a_market_order_cannot_be_given_a_price() -> None:
     assert listener.calls[-1] == ModifyRejected("O-1", R.PRICE_OFF_TICK)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MatchingEngine.modify does not re-check post_only; a post-only order modified "
-    "to a crossing price is accepted and then fills as TAKER",
-)
 def test_a_post_only_order_modified_to_cross_is_rejected() -> None:
     engine, listener, tape = make_engine()
     orders = order_factory()

@@ -4,7 +4,6 @@ marketable when it arrives takes liquidity at the next open."""
 
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.kit.stubs import BTCUSDT
@@ -190,11 +189,6 @@ def test_a_limit_fills_partially_up_to_the_bar_volume_share_and_finishes_later()
     assert not engine.has_orders
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: taker slippage is added after the limit check, so a marketable limit that "
-    "fills at an open equal to its limit pays more than its limit",
-)
 def test_slippage_never_pushes_a_limit_fill_past_its_limit() -> None:
     slipping = FillModel(slippage=SlippageModel(fixed_ticks=1))
     engine, listener, tape = make_engine(fill_model=slipping)

@@ -1,7 +1,6 @@
 """Quotes, level-2 books and trades: market orders take the quote (or walk the book) up to its
 size; resting orders fill when a quote crosses them or a trade reaches them, up to its size."""
 
-import pytest
 from tests.kit.stubs import BTCUSDT, order_spec
 from tests.kit.venue import (
     MAKER,
@@ -191,11 +190,6 @@ def test_quotes_expire_gtd_orders() -> None:
     assert listener.calls == [Accepted("O-1"), Expired("O-1")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on_quote fills a just-triggered stop-limit through _take_from_book with "
-    "maker=is_resting_limit, i.e. at its own limit (106.00) as MAKER, though the ask is 105.00",
-)
 def test_a_stop_limit_triggered_by_the_quote_takes_the_ask() -> None:
     engine, listener, _ = make_engine()
     orders = order_factory()
@@ -210,12 +204,6 @@ def test_a_stop_limit_triggered_by_the_quote_takes_the_ask() -> None:
     assert listener.fills() == [Filled("O-1", D("1.000"), D("105.00"), TAKER)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MatchingEngine._arrive starts a trailing stop at reference_price(not is_buy), "
-    "which for a SELL is the ask; the quote path then compares the bid with the trigger, so a "
-    "spread wider than the offset triggers the stop on an unchanged quote",
-)
 def test_a_sell_trailing_stop_does_not_trigger_on_an_unchanged_quote() -> None:
     engine, listener, _ = make_engine()
     orders = order_factory()
@@ -311,12 +299,6 @@ def test_a_book_delta_that_removes_the_best_ask_moves_the_fill() -> None:
     assert listener.fills() == [Filled("O-1", D("1.000"), D("100.20"), TAKER)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _take_from_book fills level by level with capacity = that level's size, and "
-    "_fill cancels a FOK as soon as one level is smaller than its leaves; a FOK that the book "
-    "can fill across two levels is canceled",
-)
 def test_a_fok_order_fills_across_book_levels_when_the_book_holds_enough() -> None:
     engine, listener, _ = make_engine()
     orders = order_factory()
@@ -348,12 +330,6 @@ def test_a_trade_through_a_resting_limit_fills_it_up_to_the_trade_size() -> None
     assert [fill.ts for fill in listener.fills()] == [T0 + 2, T0 + 4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on_trade only acts on levels crossed between the previous and the new trade "
-    "price (or equal to an unchanged price); the rest of a partly filled buy limit at 99 is "
-    "ignored while later trades print below it at 98.50",
-)
 def test_the_rest_of_a_partly_filled_limit_fills_on_later_trades_below_it() -> None:
     engine, listener, _ = make_engine()
     orders = order_factory()
@@ -419,12 +395,6 @@ def test_a_trade_sets_the_last_price() -> None:
     assert engine.reference_price(is_buy=True) == D("100.25")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with trades only (no bars, no quotes) _arrive marks a marketable limit "
-    "'marketable_on_arrival' and waits for an open that never comes; on_trade only releases "
-    "market orders, so the limit never fills while the market trades below it",
-)
 def test_a_marketable_limit_fills_on_the_next_trade() -> None:
     engine, listener, _ = make_engine()
     orders = order_factory()
@@ -437,11 +407,6 @@ def test_a_marketable_limit_fills_on_the_next_trade() -> None:
     assert listener.fills() == [Filled("O-1", D("1.000"), D("100.00"), TAKER)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on a trade stream an IOC market order waits for the next trade "
-    "(_release_waiting) but its remainder is never canceled: it keeps filling on later trades",
-)
 def test_an_ioc_market_order_on_trades_cancels_its_remainder() -> None:
     engine, listener, _ = make_engine()
     orders = order_factory()
@@ -460,11 +425,6 @@ def test_an_ioc_market_order_on_trades_cancels_its_remainder() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on_trade with no earlier price goes through _touch, which only acts on orders "
-    "whose level equals the trade price; a buy limit above the first trade is not filled",
-)
 def test_a_limit_sent_before_any_data_fills_on_a_first_trade_through_it() -> None:
     engine, listener, _ = make_engine()
     orders = order_factory()
@@ -472,15 +432,10 @@ def test_a_limit_sent_before_any_data_fills_on_a_first_trade_through_it() -> Non
 
     trade(engine, "100.00", "5", T0 + 1)
 
-    assert listener.fills() == [Filled("O-1", D("1.000"), D("100.00"), MAKER)]
+    # It was resting at 101 before the market traded down through it: hit at its price.
+    assert listener.fills() == [Filled("O-1", D("1.000"), D("101.00"), MAKER)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (regression in 78eabe2): MatchingEngine._touch no longer skips orders that left "
-    "the book during the loop; an OCO sibling canceled by the first leg's fill is then filled "
-    "too, and _fill raises KeyError deleting it from _orders",
-)
 def test_a_trade_at_an_unchanged_price_fills_only_one_leg_of_an_oco() -> None:
     engine, listener, _ = make_engine()
     first, second = ClientOrderId("A"), ClientOrderId("B")
@@ -504,6 +459,6 @@ def test_a_trade_at_an_unchanged_price_fills_only_one_leg_of_an_oco() -> None:
     trade(engine, "99.00", "5", T0 + 2)  # the same price again: every leg at 99 is touched
 
     assert listener.calls[2:] == [
-        Filled("A", D("1.000"), D("99.00"), MAKER),
+        Filled("A", D("1.000"), D("99.00"), TAKER),  # marketable vs the last trade on arrival
         Canceled("B", "OCO sibling filled"),
     ]

@@ -4,7 +4,6 @@ orders become limits when triggered; trailing stops follow the best price of the
 
 from decimal import Decimal
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.kit.stubs import BTCUSDT
@@ -182,12 +181,6 @@ def test_a_stop_already_through_its_trigger_on_arrival_triggers_at_once_and_fill
     assert listener.fills() == [Filled("O-1", D("1.000"), D("99.00"), TAKER)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with no price before the first bar, MatchingEngine._open skips the trigger "
-    "check (prev is None) and the path only looks beyond the open, so a buy stop below the "
-    "whole first bar never triggers",
-)
 def test_a_buy_stop_sent_before_any_data_triggers_when_the_first_bar_opens_above_it() -> None:
     engine, listener, tape = make_engine()
     orders = order_factory()
@@ -277,12 +270,6 @@ def test_a_gap_through_a_stop_limit_and_its_limit_leaves_a_resting_limit() -> No
     assert listener.calls[2].ts == later.ts_open + 2 * THIRD
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MatchingEngine._open fills a stop-limit triggered by the opening gap as MAKER "
-    "(only marketable_on_arrival makes it TAKER); _act fills the same order as TAKER when the "
-    "trigger is reached inside the bar",
-)
 def test_a_stop_limit_triggered_by_a_gap_and_filled_at_the_open_takes_liquidity() -> None:
     engine, listener, tape = make_engine()
     orders = order_factory()
@@ -437,12 +424,6 @@ def test_a_gap_down_through_a_trailing_stop_fills_at_the_open() -> None:
     assert listener.fills() == [Filled("O-1", D("1.000"), D("101.00"), TAKER)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: OrderFactory.trailing_stop(activation_price=...) is stored as trigger_price, "
-    "and MatchingEngine._arrive overwrites it with start_trailing(); the activation price is "
-    "silently ignored",
-)
 def test_a_trailing_stop_does_not_trail_before_its_activation_price() -> None:
     engine, listener, tape = make_engine()
     orders = order_factory()

@@ -1,7 +1,6 @@
 """Time in force: IOC fills what it can and cancels the rest, FOK fills all or nothing, GTD
 expires at its time and DAY at the next UTC midnight, both before the open of a later bar."""
 
-import pytest
 from tests.kit.stubs import BTCUSDT
 from tests.kit.venue import (
     MAKER,
@@ -115,11 +114,6 @@ def test_an_ioc_stop_triggered_by_a_gap_fills_what_the_bar_allows_and_cancels_th
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MatchingEngine._open cancels every IOC/FOK order at the open, including stops "
-    "that are not triggered yet; _arrive and _act treat IOC as applying once triggered",
-)
 def test_an_ioc_stop_keeps_waiting_for_its_trigger() -> None:
     engine, listener, tape = make_engine()
     orders = order_factory()
@@ -133,12 +127,6 @@ def test_an_ioc_stop_keeps_waiting_for_its_trigger() -> None:
     assert listener.calls == [Accepted("O-1")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an IOC limit that was not marketable on arrival but is filled at the next open "
-    "(the open gapped through it) is reported as MAKER; an IOC order never rests, so it "
-    "always takes liquidity",
-)
 def test_an_ioc_limit_filled_at_a_gapping_open_is_a_taker() -> None:
     engine, listener, tape = make_engine()
     orders = order_factory()
@@ -187,11 +175,6 @@ def test_a_fok_limit_the_open_does_not_reach_is_canceled() -> None:
     assert listener.calls == [Accepted("O-1"), Canceled("O-1", "not filled at open")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: max_volume_fraction is applied only inside on_bar; with fill_at='close' an "
-    "order filling on arrival has no capacity limit, so a FOK for 5x the bar volume fills",
-)
 def test_with_fill_at_close_the_volume_cap_still_applies() -> None:
     model = FillModel(fill_at="close", max_volume_fraction=D("0.1"))
     engine, listener, tape = make_engine(fill_model=model)
@@ -236,7 +219,8 @@ def test_a_gtd_order_expires_before_the_open_of_a_later_bar() -> None:
     third = tape.bar("100.00", "106.00", "99.00", "105.00")  # would have filled
 
     assert listener.calls == [Accepted("O-1"), Expired("O-1")]
-    assert listener.calls[-1].ts == third.ts_open
+    assert listener.calls[-1].ts == expire  # reported at its expire time
+    assert expire < third.ts_open
     assert not engine.has_orders
 
 
@@ -255,11 +239,6 @@ def test_a_gtd_order_expiring_at_a_bar_open_does_not_trade_in_that_bar() -> None
     assert listener.calls == [Accepted("O-1"), Expired("O-1")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MatchingEngine.on_bar expires orders only at the bar's open, so a GTD order "
-    "whose time falls inside a bar still fills later in that bar, after it expired",
-)
 def test_a_gtd_order_never_fills_after_its_expire_time() -> None:
     engine, listener, tape = make_engine()
     orders = order_factory()

@@ -50,11 +50,6 @@ def test_fill_model_decodes_from_config_and_refuses_an_unknown_fill_point() -> N
         msgspec.convert({"fill_at": "middle"}, FillModel)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: FillModel(fill_at=...) is not checked in __post_init__: any string is accepted "
-    "when built in code, and the engine then treats it like 'close'",
-)
 def test_fill_model_refuses_an_unknown_fill_point_when_built_in_code() -> None:
     with pytest.raises(InvalidValue, match="fill_at"):
         FillModel(fill_at="middle")  # type: ignore[arg-type]

@@ -276,12 +276,6 @@ def test_an_order_arriving_inside_a_bar_fills_at_the_following_open() -> None:
     assert (fill.last_px, fill.ts_event) == (Price("103.00"), after.ts_open)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a command delayed into the middle of a bar runs after the engine has seen the "
-    "whole bar; with fill_at='close' a market order arriving at +30 s fills at that bar's "
-    "close (101.50, printed at +60 s) with ts_event +30 s: a price from the future",
-)
 def test_a_delayed_order_never_fills_at_a_price_printed_after_it() -> None:
     harness = VenueHarness(
         fill_model=FillModel(fill_at="close"), latency=LatencyModel(submit_ns=30 * 10**9)
@@ -347,12 +341,6 @@ def test_cancel_of_a_finished_order_is_rejected_as_unknown() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SimulatedVenue.cancel_rejected/modify_rejected only emit for client order ids "
-    "the venue has seen (_strategy_of); a CancelOrder for any other id gets no answer at all, "
-    "though the command carries the strategy and instrument ids an OrderCancelRejected needs",
-)
 def test_cancel_of_an_order_the_venue_never_saw_is_answered() -> None:
     harness = VenueHarness()
     harness.tape.flat("100.00")
@@ -415,12 +403,6 @@ def test_cancel_all_orders_cancels_only_the_strategys_orders_of_the_side() -> No
     assert [o.id for o in harness.engine.orders()] == [other.client_order_id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CancelAllOrders iterates a snapshot of the engine's orders; canceling one OCO "
-    "leg already cancels its sibling, and the loop then cancels the sibling again, emitting a "
-    "spurious OrderCancelRejected(UNKNOWN_ORDER)",
-)
 def test_cancel_all_orders_with_an_oco_pair_emits_no_cancel_rejection() -> None:
     harness = VenueHarness()
     orders = order_factory()
@@ -486,12 +468,6 @@ def test_a_bracket_is_accepted_whole_and_its_exits_work_once_the_entry_fills() -
 # instruments the account cannot hold
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SimulatedVenue._cost treats every instrument as linear (qty x multiplier x "
-    "price); for the inverse XBTUSD, 100 contracts at 50000 need 0.002 BTC of margin, but the "
-    "venue asks for 5,000,000 'BTC' and rejects INSUFFICIENT_BALANCE",
-)
 def test_an_inverse_contract_locks_margin_in_the_base_currency() -> None:
     inverse = xbtusd_inverse()
     harness = VenueHarness(
@@ -505,12 +481,6 @@ def test_an_inverse_contract_locks_margin_in_the_base_currency() -> None:
     assert harness.kinds() == ["OrderAccepted"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a CASH account trading an Equity crashes with a bare AssertionError "
-    "(SimulatedVenue.order_filled and _cost assert a CurrencyPair) instead of filling or "
-    "refusing with an event or a ConfigurationError",
-)
 def test_a_cash_account_trading_shares_does_not_crash() -> None:
     shares = aapl()
     harness = VenueHarness(instruments=[shares], balances=[Money("10000", USD)])

@@ -4,7 +4,6 @@ they may spend (an OCO pair once), and money reconciles to the last unit after r
 from decimal import Decimal
 
 import msgspec
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.kit.stubs import ACCOUNT, BTC, BTCUSDT, USDT
@@ -163,11 +162,6 @@ def test_an_oco_pair_the_balance_covers_only_once_is_accepted() -> None:
     assert harness.kinds() == ["OrderAccepted", "OrderAccepted"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ModifyOrder never re-checks or re-locks funds; a resting buy grown from 1 to "
-    "2 BTC still locks only the first 99.0396 USDT, so free balance is overstated",
-)
 def test_a_modify_to_a_larger_quantity_locks_more() -> None:
     harness = VenueHarness()
     orders = order_factory()
@@ -180,12 +174,6 @@ def test_a_modify_to_a_larger_quantity_locks_more() -> None:
     assert harness.free(USDT) == money("10000") - money("198.0792")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a duplicate client order id is locked under the original order's key before "
-    "the engine rejects it; VenueAccount.lock joins and raises the existing lock, and release "
-    "only drops the member count, so the original order keeps the bigger lock",
-)
 def test_a_rejected_duplicate_leaves_the_original_lock_unchanged() -> None:
     harness = VenueHarness()
     orders = order_factory()

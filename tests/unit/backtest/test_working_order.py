@@ -191,7 +191,7 @@ def test_is_oco_follows_the_contingency_type() -> None:
 def test_a_sell_trailing_stop_by_amount_sits_the_offset_below_its_reference() -> None:
     order = trailing(SELL, "2.50")
 
-    order.start_trailing(D("100.00"), TICK)
+    order.trail(D("100.00"), TICK)
 
     assert (order.trail_ref, order.trigger) == (D("100.00"), D("97.50"))
 
@@ -199,14 +199,14 @@ def test_a_sell_trailing_stop_by_amount_sits_the_offset_below_its_reference() ->
 def test_a_buy_trailing_stop_by_amount_sits_the_offset_above_its_reference() -> None:
     order = trailing(BUY, "2.50")
 
-    order.start_trailing(D("100.00"), TICK)
+    order.trail(D("100.00"), TICK)
 
     assert (order.trail_ref, order.trigger) == (D("100.00"), D("102.50"))
 
 
 def test_a_sell_trailing_stop_follows_only_a_rising_market() -> None:
     order = trailing(SELL, "2.00")
-    order.start_trailing(D("100.00"), TICK)
+    order.trail(D("100.00"), TICK)
 
     order.trail(D("99.00"), TICK)
     after_dip = order.trigger
@@ -220,7 +220,7 @@ def test_a_sell_trailing_stop_follows_only_a_rising_market() -> None:
 
 def test_a_buy_trailing_stop_follows_only_a_falling_market() -> None:
     order = trailing(BUY, "2.00")
-    order.start_trailing(D("100.00"), TICK)
+    order.trail(D("100.00"), TICK)
 
     order.trail(D("101.00"), TICK)
     order.trail(D("96.00"), TICK)
@@ -229,27 +229,28 @@ def test_a_buy_trailing_stop_follows_only_a_falling_market() -> None:
     assert (order.trail_ref, order.trigger) == (D("96.00"), D("98.00"))
 
 
-def test_trail_before_start_does_nothing() -> None:
+def test_without_an_activation_price_the_first_price_starts_the_trail() -> None:
     order = trailing(SELL, "2.00")
+    assert (order.trail_ref, order.trigger) == (None, None)
 
     order.trail(D("150.00"), TICK)
 
-    assert (order.trail_ref, order.trigger) == (None, None)
+    assert (order.trail_ref, order.trigger) == (D("150.00"), D("148.00"))
 
 
 def test_percent_offsets_round_away_from_the_market_to_the_tick() -> None:
     sell = trailing(SELL, "1", TrailingOffsetType.PERCENT)
     buy = trailing(BUY, "1", TrailingOffsetType.PERCENT)
 
-    sell.start_trailing(D("101.37"), TICK)  # 101.37 - 1.0137 = 100.3563 -> down to 100.35
-    buy.start_trailing(D("101.37"), TICK)  # 101.37 + 1.0137 = 102.3837 -> up to 102.39
+    sell.trail(D("101.37"), TICK)  # 101.37 - 1.0137 = 100.3563 -> down to 100.35
+    buy.trail(D("101.37"), TICK)  # 101.37 + 1.0137 = 102.3837 -> up to 102.39
 
     assert (sell.trigger, buy.trigger) == (D("100.35"), D("102.39"))
 
 
 def test_percent_offset_is_taken_from_the_new_reference() -> None:
     order = trailing(SELL, "1.5", TrailingOffsetType.PERCENT)
-    order.start_trailing(D("100.00"), TICK)
+    order.trail(D("100.00"), TICK)
     first = order.trigger
 
     order.trail(D("110.00"), TICK)
@@ -279,7 +280,7 @@ def test_a_trailing_trigger_is_on_tick_and_on_the_safe_side_of_the_best_price(
     )
     prices = [D(p) * TICK for p in path]
 
-    order.start_trailing(prices[0], TICK)
+    order.trail(prices[0], TICK)
     for price in prices[1:]:
         order.trail(price, TICK)
 
