@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from tradeforge.backtest import BacktestResult, run
-from tradeforge.bus import ClockError
 from tradeforge.data import BarArrays, generate_bars
 from tradeforge.domain import (
     ClientOrderId,
@@ -149,13 +148,6 @@ def pairs(a: BarArrays, b: BarArrays) -> tuple[PairsSpread, BacktestResult]:
     return strategy, result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClockError,
-    reason="BUG: two feeds with bars at the same minutes crash run() with ClockError "
-    "'replay clock cannot move backwards' (engine._replay_merged advances to each bar's open "
-    "after the previous bar's close), so pairs_spread cannot run on aligned data",
-)
 def test_pairs_spread_on_two_correlated_instruments_trades_and_money_reconciles(
     bars: BarArrays,
 ) -> None:

@@ -15,12 +15,12 @@ from tradeforge.domain import (
     Instrument,
     InstrumentId,
     Money,
-    Order,
     OrderFactory,
     OrderList,
     OrderSide,
     OrderSpec,
-    Position,
+    OrderView,
+    PositionChanged,
     Price,
     Quantity,
     Timeframe,
@@ -62,19 +62,22 @@ class BacktestContext:
         self._engine.feed_for(instrument_id, timeframe).add_indicator(indicator)
         return indicator
 
-    def position(self, instrument_id: InstrumentId) -> Position | None:
-        return self._engine.position(self._strategy.id, instrument_id)
+    def position(self, instrument_id: InstrumentId) -> PositionChanged | None:
+        position = self._engine.position(self._strategy.id, instrument_id)
+        return position.to_event(self.now_ns) if position is not None else None
 
     def position_qty(self, instrument_id: InstrumentId) -> Decimal:
         position = self._engine.position(self._strategy.id, instrument_id)
         return position.signed_qty if position is not None else Decimal(0)
 
-    def open_orders(self, instrument_id: InstrumentId | None = None) -> Sequence[Order]:
-        return self._engine.oms.open_orders(self._strategy.id, instrument_id)
+    def open_orders(self, instrument_id: InstrumentId | None = None) -> Sequence[OrderView]:
+        orders = self._engine.oms.open_orders(self._strategy.id, instrument_id)
+        return [OrderView(order) for order in orders]
 
-    def order(self, client_order_id: ClientOrderId) -> Order | None:
+    def order(self, client_order_id: ClientOrderId) -> OrderView | None:
         order = self._engine.oms.get(client_order_id)
-        return order if order is not None and order.strategy_id == self._strategy.id else None
+        mine = order is not None and order.strategy_id == self._strategy.id
+        return OrderView(order) if mine and order is not None else None
 
     def cash(self, currency: str | None = None) -> Money:
         account = self._engine.venue.account

@@ -103,6 +103,8 @@ class BacktestEngine:
         )
         self.errors: list[StrategyError] = []
         self.fees = Money.zero(base_currency)
+        self.fills = 0
+        self._fees_by: dict[StrategyId, Decimal] = {}
         self._column = {iid: k for k, iid in enumerate(instrument_ids)}
         self._by_id = {s.id: s for s in strategies}
         if len(self._by_id) != len(self.strategies):
@@ -214,25 +216,47 @@ class BacktestEngine:
         feed_of = np.concatenate(parts_feed)[order]
         row_of = np.concatenate(parts_row)[order]
         closes = np.full((len(order), len(self._column)), np.nan)
-        advance = self.clock.advance_to
-        for step, (k, i) in enumerate(zip(feed_of.tolist(), row_of.tolist(), strict=True)):
-            feed = feeds[k]
-            feed.cursor.i = i
-            self._step = step
-            advance(feed.ts_open[i])
-            bar = BarRef(feed, i)
-            self.venue.engines[feed.instrument_id].on_bar(bar)
-            advance(feed.ts_close[i])
-            closes[step, self._column[feed.instrument_id]] = feed.close[i]
-            for strategy, hook in self._subs[k]:
-                try:
-                    hook(bar)
-                except Exception as exc:
-                    self._fail(strategy, "on_bar", exc)
+        keys = list(zip(feed_of.tolist(), row_of.tolist(), strict=True))
+        times = ts_sorted.tolist()
+        start = 0
+        while start < len(keys):
+            # Bars closing at the same time reach the venue together, before any strategy sees
+            # one of them: an order decided on one never fills inside another that already ended.
+            end = start
+            while end < len(keys) and times[end] == times[start]:
+                end += 1
+            self._replay_group(keys, start, end, closes)
+            start = end
         for k in active:
             feed = feeds[k]
             feed.pos = bisect.bisect_right(feed.ts_close, horizon, feed.pos)
         return ts_sorted, closes, len(order)
+
+    def _replay_group(
+        self, keys: list[tuple[int, int]], start: int, end: int, closes: _Closes
+    ) -> None:
+        feeds, clock = self.feeds, self.clock
+        opened = min(feeds[k].ts_open[i] for k, i in keys[start:end])
+        if opened > clock.timestamp_ns():
+            clock.advance_to(opened)
+        bars = []
+        for step in range(start, end):
+            k, i = keys[step]
+            feed = feeds[k]
+            feed.cursor.i = i
+            self._step = step
+            bar = BarRef(feed, i)
+            bars.append(bar)
+            self.venue.engines[feed.instrument_id].on_bar(bar)
+            closes[step, self._column[feed.instrument_id]] = feed.close[i]
+        clock.advance_to(feeds[keys[start][0]].ts_close[keys[start][1]])
+        for step, bar in zip(range(start, end), bars, strict=True):
+            self._step = step
+            for strategy, hook in self._subs[keys[step][0]]:
+                try:
+                    hook(bar)
+                except Exception as exc:
+                    self._fail(strategy, "on_bar", exc)
 
     def _close_equity_window(self, ts: npt.NDArray[np.int64], closes: _Closes) -> None:
         # Carry each instrument's last close into the window, then forward-fill.
@@ -272,6 +296,8 @@ class BacktestEngine:
         paid = fee.amount if fee.currency == self.base_currency else Decimal(0)
         if fee.currency == self.fees.currency:
             self.fees = self.fees + fee
+            self._fees_by[fill.strategy_id] = self._fees_by.get(fill.strategy_id, Decimal(0)) + paid
+        self.fills += 1
         cost = position.cost.amount if position.signed_qty >= 0 else -position.cost.amount
         self.equity.update(
             fill.strategy_id,
@@ -427,7 +453,9 @@ class BacktestEngine:
 
         def fire(event: TimeEvent) -> None:
             if strategy.id not in self._stopped:
-                self._call(strategy, "on_timer", target, event)
+                # The strategy named the timer; the clock's name also carries the strategy id.
+                own = TimeEvent(name=name, ts_event=event.ts_event, ts_init=event.ts_init)
+                self._call(strategy, "on_timer", target, own)
 
         self.clock.set_timer(f"{strategy.id}:{name}", interval_ns, fire)
 
@@ -440,16 +468,24 @@ class BacktestEngine:
         """The strategy's position in the instrument."""
         return self.positions.get(self.positions.position_id(instrument_id, strategy_id))
 
+    def strategy_fees(self, strategy_id: StrategyId) -> Decimal:
+        """Commissions the strategy's fills paid, in the base currency."""
+        return self._fees_by.get(strategy_id, Decimal(0))
+
     def last_price(self, instrument_id: InstrumentId) -> Price | None:
         """The last price the venue saw."""
         engine = self.venue.engines.get(instrument_id)
         last = engine.last_price if engine is not None else None
         return Price(last) if last is not None else None
 
-    def equity_now(self) -> Money:
-        """Starting equity plus realized PnL, minus fees, plus unrealized PnL at last prices."""
-        total = self.initial_equity - self.fees.amount
+    def equity_now(self, strategy_id: StrategyId | None = None) -> Money:
+        """Starting equity plus realized PnL, minus fees, plus unrealized PnL at last prices
+        (of one strategy, as if it had the starting equity to itself, or of the run)."""
+        fees = self.fees.amount if strategy_id is None else self.strategy_fees(strategy_id)
+        total = self.initial_equity - fees
         for position in self.positions:
+            if strategy_id is not None and position.strategy_id != strategy_id:
+                continue
             total += position.realized_pnl.amount
             mark = self.last_price(position.instrument.id)
             if mark is not None and not position.is_flat:

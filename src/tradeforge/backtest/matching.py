@@ -392,9 +392,11 @@ class MatchingEngine(PathWalking):
         order.filled += qty
         if capacity is not None:
             self._capacity = capacity - qty
-        self._listener.order_filled(order, qty, price, liquidity, ts)
-        if order.leaves <= 0:
+        done = order.leaves <= 0
+        if done:  # off the book before anyone hears of the fill (and reacts to it)
             del self._orders[order.id]
+        self._listener.order_filled(order, qty, price, liquidity, ts)
+        if done:
             self._after_done(order, ts)
         self._after_fill(order, ts)
 

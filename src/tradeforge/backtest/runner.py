@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import cast
 
 import msgspec
+import numpy as np
 
 from tradeforge.backtest.engine import BacktestEngine
 from tradeforge.backtest.feed import BarChunk, BarFeed
@@ -20,7 +22,7 @@ from tradeforge.backtest.results import EquityCurve, RoundTrip
 from tradeforge.backtest.venue import SimulatedVenue
 from tradeforge.backtest.venue_account import VenueAccount
 from tradeforge.bus import InMemoryBus, ReplayClock
-from tradeforge.data import Catalog, infer_precision
+from tradeforge.data import BarArrays, Catalog, infer_precision
 from tradeforge.domain import (
     KNOWN_CURRENCIES,
     AccountId,
@@ -37,6 +39,7 @@ from tradeforge.domain import (
     StrategyId,
     Timeframe,
 )
+from tradeforge.domain.exact import to_decimal
 from tradeforge.strategy import Strategy
 from tradeforge.trading import RiskConfig, RiskEngine
 
@@ -132,7 +135,9 @@ def run(
         raise InvalidValue("a backtest needs at least one strategy")
     frame = Timeframe.from_str(timeframe) if isinstance(timeframe, str) else timeframe
     defined = {inst.id: inst for inst in instruments}
-    sources, total_rows = _sources(
+    if bars is not None and not bars:
+        raise InvalidValue("bars= is empty: give at least one instrument's bars")
+    sources, total_rows, first_ts = _sources(
         bars=bars,
         catalog=catalog,
         instrument_ids=instrument_ids or list(defined),
@@ -153,7 +158,7 @@ def run(
             f"instruments must share one quote currency for one account; got {codes}"
         )
     base = quotes.pop()
-    initial = Money(Decimal(cash) if not isinstance(cash, Decimal) else cash, base)
+    initial = Money(to_decimal("cash", cash), base)
     if initial.amount <= 0:
         raise InvalidValue(f"cash must be positive, got {initial}")
     for strategy in group:
@@ -186,7 +191,8 @@ def run(
 
     feeds = [BarFeed(inst, frame, chunks) for inst, chunks in sources.values()]
     engine = BacktestEngine(
-        clock=ReplayClock(start_ns or 0),
+        # The clock starts where the data starts (timers set in on_start count from there).
+        clock=ReplayClock(first_ts),
         venue_factory=venue_factory,
         feeds=feeds,
         strategies=group,
@@ -210,21 +216,24 @@ def _sources(
     end_ns: int | None,
     defined: Mapping[InstrumentId, Instrument],
     fee: Decimal | None,
-) -> tuple[dict[InstrumentId, tuple[Instrument, Iterable[BarChunk]]], int]:
+) -> tuple[dict[InstrumentId, tuple[Instrument, Iterable[BarChunk]]], int, int]:
+    """Each instrument's definition and bar chunks, the total rows, and the first bar's time."""
     out: dict[InstrumentId, tuple[Instrument, Iterable[BarChunk]]] = {}
-    rows = 0
+    rows, firsts = 0, list[int]()
     if bars is not None:
         for iid, data in bars.items():
-            chunks: Iterable[BarChunk] = [data] if hasattr(data, "ts") else data  # type: ignore[list-item]
-            materialized = list(chunks)
-            rows += sum(len(c.ts) for c in materialized)
-            out[iid] = (_instrument(iid, defined, fee, materialized), materialized)
-        return out, rows
+            chunks = [cast(BarChunk, data)] if hasattr(data, "ts") else list(data)
+            kept = [c for c in (_between(c, start_ns, end_ns) for c in chunks) if len(c.ts)]
+            rows += sum(len(c.ts) for c in kept)
+            firsts.extend(int(c.ts[0]) for c in kept[:1])
+            out[iid] = (_instrument(iid, defined, fee, kept), kept)
+        return out, rows, min(firsts, default=start_ns or 0)
     if catalog is None or not instrument_ids:
         raise InvalidValue("give bars=, or a catalog= and instrument_ids=")
     for iid in instrument_ids:
         info = catalog.info(iid, frame)
         rows += info.rows
+        firsts.append(max(info.first_ts, start_ns or info.first_ts))
         inst = defined.get(iid) or spot_pair(
             iid,
             price_precision=info.price_precision,
@@ -232,7 +241,23 @@ def _sources(
             fee=fee or Decimal(0),
         )
         out[iid] = (inst, catalog.iter_bars(iid, frame, start_ns=start_ns, end_ns=end_ns))
-    return out, rows
+    return out, rows, min(firsts)
+
+
+def _between(chunk: BarChunk, start_ns: int | None, end_ns: int | None) -> BarChunk:
+    if start_ns is None and end_ns is None:
+        return chunk
+    ts = chunk.ts
+    lo = 0 if start_ns is None else int(np.searchsorted(ts, start_ns, side="left"))
+    hi = len(ts) if end_ns is None else int(np.searchsorted(ts, end_ns, side="left"))
+    return BarArrays(
+        ts[lo:hi],
+        chunk.open[lo:hi],
+        chunk.high[lo:hi],
+        chunk.low[lo:hi],
+        chunk.close[lo:hi],
+        chunk.volume[lo:hi],
+    )
 
 
 def _instrument(
@@ -246,12 +271,17 @@ def _instrument(
         if fee is not None:
             inst = msgspec.structs.replace(inst, maker_fee=fee, taker_fee=fee)
         return inst
-    sample = chunks[0] if chunks else None
-    price_p = infer_precision(sample.close) if sample is not None else 2
-    size_p = infer_precision(sample.volume) if sample is not None else 0
-    return spot_pair(
-        iid, price_precision=price_p, size_precision=max(size_p, 0), fee=fee or Decimal(0)
+    # Ticks and lots from every price and volume given (so none is silently rounded).
+    price_p = max(
+        (
+            infer_precision(getattr(c, col))
+            for c in chunks
+            for col in ("open", "high", "low", "close")
+        ),
+        default=2,
     )
+    size_p = max((infer_precision(c.volume) for c in chunks), default=0)
+    return spot_pair(iid, price_precision=price_p, size_precision=size_p, fee=fee or Decimal(0))
 
 
 def _result(
@@ -264,38 +294,47 @@ def _result(
         Decimal(0),
     )
     final_cash = Money.rounded(account.total(base), base)
-    final_equity = engine.equity_now()
     curve = engine.equity.curve()
     metrics = compute_metrics(
         curve,
         engine.trades.trades,
         initial_cash=initial.amount,
         final_cash=final_cash.amount,
-        final_equity=final_equity.amount,
+        final_equity=engine.equity_now().amount,
         fees=engine.fees.amount,
     )
     per: dict[StrategyId, StrategyResult] = {}
     for strategy in group:
-        trades = [t for t in engine.trades.trades if t.strategy_id == strategy.id]
-        s_curve = engine.equity.curve(strategy.id)
-        s_final = (
-            Decimal(repr(float(s_curve.equity[-1]))) if len(s_curve.equity) else initial.amount
+        sid = strategy.id
+        trades = [t for t in engine.trades.trades if t.strategy_id == sid]
+        mine = [p for p in engine.positions if p.strategy_id == sid]
+        s_fees = engine.strategy_fees(sid)
+        # As if the strategy had the starting cash to itself: cash moves by its fills only.
+        s_cash = (
+            initial.amount
+            - s_fees
+            + sum(
+                (
+                    p.realized_pnl.amount - (p.cost.amount if p.signed_qty > 0 else -p.cost.amount)
+                    for p in mine
+                ),
+                Decimal(0),
+            )
         )
-        s_fees = sum((t.fees.amount for t in trades), Decimal(0))
-        per[strategy.id] = StrategyResult(
-            strategy_id=strategy.id,
+        s_curve = engine.equity.curve(sid)
+        per[sid] = StrategyResult(
+            strategy_id=sid,
             trades=trades,
             equity=s_curve,
             metrics=compute_metrics(
                 s_curve,
                 trades,
                 initial_cash=initial.amount,
-                final_cash=s_final,
-                final_equity=s_final,
+                final_cash=s_cash,
+                final_equity=engine.equity_now(sid).amount,
                 fees=s_fees,
             ),
         )
-    fills = sum(len(o.events) for o in engine.oms if o.filled_qty)  # orders with fills
     return BacktestResult(
         metrics=metrics,
         trades=engine.trades.trades,
@@ -307,7 +346,7 @@ def _result(
         fees=engine.fees,
         open_cost=Money.rounded(open_cost, base),
         orders=len(engine.oms),
-        fills=fills,
+        fills=engine.fills,
         bars=sum(f.rows_seen for f in engine.feeds),
         errors=engine.errors,
     )

@@ -104,6 +104,7 @@ from tradeforge.domain.orders import (
     OrderSubmitted,
     OrderTriggered,
     OrderUpdated,
+    OrderView,
     check_transition,
     is_allowed,
 )
@@ -184,6 +185,7 @@ __all__ = [
     "OrderTriggered",
     "OrderType",
     "OrderUpdated",
+    "OrderView",
     "PerpetualContract",
     "Position",
     "PositionBook",

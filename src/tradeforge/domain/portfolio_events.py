@@ -36,6 +36,17 @@ class PositionChanged(Message, frozen=True, kw_only=True, tag=True):
     last_trade_id: TradeId | None
     ts_opened: int
 
+    @property
+    def is_flat(self) -> bool:
+        """True when the position is closed."""
+        return self.side is PositionSide.FLAT
+
+    @property
+    def signed_qty(self) -> Decimal:
+        """Quantity, negative when short."""
+        qty = self.quantity.as_decimal()
+        return -qty if self.side is PositionSide.SHORT else qty
+
 
 class AccountStateChanged(Message, frozen=True, kw_only=True, tag=True):
     """An account's balances (and margins) now; ``reported`` is True when the venue said so."""

@@ -22,7 +22,7 @@ from tradeforge.domain import (
     OrderEvent,
     OrderFilled,
     OrderSide,
-    Position,
+    PositionChanged,
     Price,
     Quantity,
     QuoteTick,
@@ -176,8 +176,8 @@ class Strategy:
         indicator = Indicator(function, source=source, output=output, **params)
         return self.ctx.add_indicator(indicator, instrument_id or self.instrument_id, timeframe)
 
-    def position(self, instrument_id: InstrumentId | None = None) -> Position | None:
-        """The position in an instrument (the first one by default)."""
+    def position(self, instrument_id: InstrumentId | None = None) -> PositionChanged | None:
+        """A snapshot of the position in an instrument (the first one by default)."""
         return self.ctx.position(instrument_id or self.instrument_id)
 
     def position_qty(self, instrument_id: InstrumentId | None = None) -> Decimal:
@@ -211,13 +211,16 @@ class Strategy:
         )
 
     def close_position(self, instrument_id: InstrumentId | None = None) -> ClientOrderId | None:
-        """Flatten the position with a reduce-only market order (None when already flat)."""
+        """Flatten the strategy's position with a market order (None when already flat).
+
+        Not reduce-only at the venue: the venue sees the account's net position, which other
+        strategies share, while this closes the strategy's own quantity exactly."""
         iid = instrument_id or self.instrument_id
         qty = self.ctx.position_qty(iid)
         if not qty:
             return None
         side = OrderSide.SELL if qty > 0 else OrderSide.BUY
-        return self._order(side, abs(qty), instrument_id=iid, reduce_only=True)
+        return self._order(side, abs(qty), instrument_id=iid)
 
     def _order(
         self,

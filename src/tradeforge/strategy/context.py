@@ -16,12 +16,12 @@ from tradeforge.domain import (
     Instrument,
     InstrumentId,
     Money,
-    Order,
     OrderFactory,
     OrderList,
     OrderSide,
     OrderSpec,
-    Position,
+    OrderView,
+    PositionChanged,
     Price,
     Quantity,
     Timeframe,
@@ -54,19 +54,19 @@ class StrategyContext(Protocol):
         """Feed ``indicator`` from the bars of ``instrument_id``."""
         ...
 
-    def position(self, instrument_id: InstrumentId) -> Position | None:
-        """The strategy's position in ``instrument_id`` (None before the first fill)."""
+    def position(self, instrument_id: InstrumentId) -> PositionChanged | None:
+        """A snapshot of the strategy's position in ``instrument_id`` (None before any fill)."""
         ...
 
     def position_qty(self, instrument_id: InstrumentId) -> Decimal:
         """Signed open quantity (0 when flat)."""
         ...
 
-    def open_orders(self, instrument_id: InstrumentId | None = None) -> Sequence[Order]:
+    def open_orders(self, instrument_id: InstrumentId | None = None) -> Sequence[OrderView]:
         """The strategy's orders that are working or in flight."""
         ...
 
-    def order(self, client_order_id: ClientOrderId) -> Order | None:
+    def order(self, client_order_id: ClientOrderId) -> OrderView | None:
         """One of the strategy's orders by id."""
         ...
 

@@ -20,7 +20,6 @@ from tradeforge.domain import (
     ClientOrderId,
     DenyReason,
     InstrumentId,
-    InvalidTransition,
     InvalidValue,
     OrderAccepted,
     OrderCanceled,
@@ -241,26 +240,12 @@ def test_a_strategy_that_raises_in_on_start_never_trades(history: BarArrays) -> 
     assert result.strategies[StrategyId("good")].trades == alone.trades
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: run(bars=...) without start_ns starts the ReplayClock at 0 (1970), so an "
-    "on_start failure is stamped ts=0 and ctx.now_ns in on_start reads the epoch, not the "
-    "first bar's time",
-)
 def test_an_on_start_failure_is_stamped_with_the_start_of_the_data() -> None:
     result = run(Churner("on_start"), bars={BTC: synthetic(20)})
 
     assert [e.ts_ns for e in result.errors] == [START]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidTransition,
-    reason="BUG: an exception in on_fill crashes the whole run: the wall's cancel_all reaches "
-    "the venue while the just-filled order is still in the matching engine's book, the venue "
-    "emits OrderCanceled for a FILLED order and the OMS raises InvalidTransition "
-    "'FILLED -> CANCELED' out of run()",
-)
 def test_a_strategy_that_raises_in_on_fill_is_stopped_and_the_run_goes_on(
     history: BarArrays,
 ) -> None:
@@ -353,7 +338,6 @@ MERGE_CRASH = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=ClockError, reason=MERGE_CRASH)
 def test_bars_closing_at_the_same_time_come_in_feed_order() -> None:
     a, b = synthetic(100, seed=1), synthetic(100, seed=2, price=2_000.0)
     strategy = Scripted()
@@ -567,11 +551,6 @@ def test_a_timer_due_at_a_bar_close_fires_before_that_bars_hook() -> None:
     assert order == ["bar@1", "timer@2", "bar@2", "bar@3", "timer@4", "bar@4"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on_timer receives the engine's namespaced name '<strategy_id>:<name>' "
-    "(e.g. 'Scripted-1:every-7m'), not the name the strategy gave ctx.set_timer",
-)
 def test_on_timer_receives_the_name_the_strategy_gave() -> None:
     strategy = Scripted(on_start=lambda s: s.ctx.set_timer("every-7m", 7 * MINUTE))
 
@@ -580,12 +559,6 @@ def test_on_timer_receives_the_name_the_strategy_gave() -> None:
     assert [name for name, _, _ in strategy.timers] == ["every-7m"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: without start_ns the replay clock starts at 0, so a daily timer set in "
-    "on_start fires 18,262 times (every day since 1970) before the first bar of 2020; a "
-    "one-minute timer would fire ~26 million times",
-)
 def test_a_timer_set_in_on_start_first_fires_one_interval_after_the_data_starts() -> None:
     day = 86_400 * SECOND
     strategy = Scripted(on_start=lambda s: s.ctx.set_timer("daily", day))
@@ -793,12 +766,6 @@ def test_pending_events_arrive_in_lifecycle_order() -> None:
     assert OrderPendingUpdate not in types
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (STYLE 9, the wall hands out copies or read-only views): ctx.position() returns "
-    "the engine's own Position, so a strategy that calls position.apply(fill) changes the "
-    "run's ledger: open_cost no longer matches the account and money stops reconciling",
-)
 def test_a_strategy_cannot_change_the_engines_books_through_what_it_is_given() -> None:
     class Meddler(Scripted):
         def on_fill(self, fill: OrderFilled) -> None:
@@ -811,13 +778,6 @@ def test_a_strategy_cannot_change_the_engines_books_through_what_it_is_given() -
     assert result.open_cost.amount == result.initial_cash.amount - result.final_cash.amount
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Strategy.close_position() sends a reduce-only order, and the simulated venue "
-    "checks reduce-only against the account's net position across all strategies; with "
-    "strategy x long 1 and strategy y short 1 on the same perpetual (net 0), x's "
-    "close_position() is REJECTED 'reduce-only SELL 1.000 would increase position 0.000'",
-)
 def test_a_strategy_can_close_its_position_while_another_holds_the_opposite() -> None:
     perp_id = InstrumentId.from_str("BTCUSDT-PERP.SIM")
     perp = PerpetualContract(

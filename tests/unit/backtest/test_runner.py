@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from tradeforge.backtest import BacktestResult, run, spot_pair
-from tradeforge.bus import ClockError
 from tradeforge.data import BarArrays, generate_bars
 from tradeforge.domain import (
     KNOWN_CURRENCIES,
@@ -88,12 +87,6 @@ def test_empty_chunks_are_skipped(bars: BarArrays) -> None:
     assert result.trades == run(SmaCross(), bars={BTC: bars}).trades
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: runner._instrument infers tick and lot from chunks[0]; when the first chunk is "
-    "empty it infers precision 0, so prices are rounded to whole units (fills at 29990 "
-    "instead of 29989.78) and quantities to whole lots",
-)
 def test_an_empty_first_chunk_does_not_change_the_instrument(bars: BarArrays) -> None:
     strategy = BuyOnce()
 
@@ -201,43 +194,22 @@ def test_instruments_must_share_one_venue_and_one_quote_currency() -> None:
         run(SmaCross(), bars={BTC: five, InstrumentId.from_str("ETH/BTC.SIM"): five})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: run(bars={}) is refused with 'a backtest runs on one venue; got []', which "
-    "does not say what is wrong (no bars/instruments were given)",
-)
 def test_no_instruments_at_all_is_refused_saying_so() -> None:
     with pytest.raises(InvalidValue, match="bars"):
         run(SmaCross(), bars={})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: run(cash='abc') raises a bare decimal.InvalidOperation instead of "
-    "InvalidValue naming cash (Decimal(cash) is not guarded)",
-)
 def test_cash_that_is_not_a_number_is_refused_naming_it() -> None:
     with pytest.raises(InvalidValue, match="cash"):
         run(SmaCross(), bars={BTC: synthetic(5)}, cash="abc")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClockError,
-    reason="BUG: with bars= in memory, start_ns is ignored as a filter but still starts the "
-    "replay clock; a start_ns after the first bar makes run() raise ClockError 'replay clock "
-    "cannot move backwards'",
-)
 def test_start_ns_with_bars_in_memory_starts_the_run_there() -> None:
     result = run(SmaCross(), bars={BTC: synthetic(100)}, start_ns=START + 50 * MINUTE)
 
     assert result.bars == 50
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with bars= in memory, end_ns is silently ignored: all 100 bars are replayed",
-)
 def test_end_ns_with_bars_in_memory_stops_the_run_there() -> None:
     result = run(SmaCross(), bars={BTC: synthetic(100)}, end_ns=START + 50 * MINUTE)
 
@@ -257,12 +229,6 @@ def test_the_result_counts_bars_orders_and_trades(bars: BarArrays) -> None:
     assert set(result.strategies) == {StrategyId("sma_cross-1")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: runner._result counts fills as sum(len(order.events)) over orders with a "
-    "fill, i.e. every event of those orders (initialized, submitted, accepted, filled): one "
-    "market order filled once gives result.fills == 4",
-)
 def test_the_result_counts_fills() -> None:
     strategy = BuyOnce()
 
@@ -299,12 +265,6 @@ def test_a_run_without_bars_reports_nothing_happened() -> None:
     assert len(result.equity.ts) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: runner._instrument infers the tick from the closes of the first chunk only; "
-    "when they happen to need fewer decimals than the highs/lows or later chunks, every "
-    "price is silently rounded to that tick (high 102.25 -> 102.2, close 101.25 -> 101.2)",
-)
 def test_the_tick_is_fine_enough_for_every_price_in_the_data() -> None:
     def chunk(first: int, closes: list[float], highs: list[float]) -> BarArrays:
         c, h = np.array(closes), np.array(highs)
@@ -338,13 +298,6 @@ def test_the_tick_is_fine_enough_for_every_price_in_the_data() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: runner._result builds each strategy's metrics with final_cash = final_equity "
-    "= the float curve's last value and fees = the fees of closed trades only; a lone "
-    "strategy holding 1 BTC at the end reports final_cash 1000005.26122 (the run: "
-    "969961.21122) and fees 0 (the run: 30.00878)",
-)
 def test_a_lone_strategys_metrics_equal_the_runs() -> None:
     result = run(BuyOnce(), bars={BTC: synthetic(20)}, fee=Decimal("0.001"))
 

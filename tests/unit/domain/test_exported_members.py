@@ -98,6 +98,7 @@ EXPECTED_DOMAIN_API = {
     "OrderModifyRejected",
     "OrderCancelRejected",
     "OrderUpdated",
+    "OrderView",
     "OrderTriggered",
     "OrderCanceled",
     "OrderExpired",
@@ -146,6 +147,7 @@ EXPECTED_ORDERS_API = {
     "OrderSubmitted",
     "OrderTriggered",
     "OrderUpdated",
+    "OrderView",
     "check_transition",
     "is_allowed",
 }

@@ -27,6 +27,7 @@ from tradeforge.domain.orders.lifecycle import (
 )
 from tradeforge.domain.orders.order import Order
 from tradeforge.domain.orders.spec import OrderList, OrderSpec
+from tradeforge.domain.orders.view import OrderView
 
 __all__ = [
     "OPEN_STATUSES",
@@ -52,6 +53,7 @@ __all__ = [
     "OrderSubmitted",
     "OrderTriggered",
     "OrderUpdated",
+    "OrderView",
     "check_transition",
     "is_allowed",
 ]
