@@ -186,13 +186,16 @@ class BacktestEngine:
         cursor = feed.cursor
         ts_open, ts_close = feed.ts_open, feed.ts_close
         advance = self.clock.advance_to
+        now = self.clock.timestamp_ns()  # another feed may have moved the clock past an open
         for i in range(start, end):
             cursor.i = i
             self._step = i - start
-            advance(ts_open[i])
+            if ts_open[i] > now:
+                advance(ts_open[i])
             bar = BarRef(feed, i)
             on_bar(bar)
-            advance(ts_close[i])
+            now = ts_close[i]
+            advance(now)
             for strategy, hook in self._subs[k]:
                 try:
                     hook(bar)

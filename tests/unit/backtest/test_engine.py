@@ -13,7 +13,7 @@ from tests.kit.stubs import BTC as BTC_CURRENCY
 from tests.kit.stubs import USDT
 
 from tradeforge.backtest import FillModel, LatencyModel, run
-from tradeforge.bus import ClockError, TimeEvent
+from tradeforge.bus import TimeEvent
 from tradeforge.data import BarArrays, generate_bars
 from tradeforge.domain import (
     AccountType,
@@ -330,14 +330,6 @@ def test_bars_of_several_instruments_reach_the_strategy_in_time_order() -> None:
     assert result.errors == []
 
 
-MERGE_CRASH = (
-    "BUG: engine._replay_merged advances the clock to each bar's open after the previous bar's "
-    "close, so two feeds whose bars overlap in time (the same minutes, or offset by 30 s) raise "
-    "ClockError 'replay clock cannot move backwards' out of run(); no multi-instrument "
-    "backtest on aligned bars (e.g. pairs_spread) can run"
-)
-
-
 def test_bars_closing_at_the_same_time_come_in_feed_order() -> None:
     a, b = synthetic(100, seed=1), synthetic(100, seed=2, price=2_000.0)
     strategy = Scripted()
@@ -349,7 +341,6 @@ def test_bars_closing_at_the_same_time_come_in_feed_order() -> None:
     assert [iid for iid, _, _ in strategy.seen] == [BTC, ETH] * 100
 
 
-@pytest.mark.xfail(strict=True, raises=ClockError, reason=MERGE_CRASH)
 def test_overlapping_bars_of_two_feeds_are_merged_by_close_time() -> None:
     a, b = synthetic(100, seed=1), synthetic(100, seed=2, price=2_000.0)
     shifted = BarArrays(b.ts + 30 * SECOND, b.open, b.high, b.low, b.close, b.volume)
