@@ -108,13 +108,6 @@ def test_no_bollinger_bracket_fills_both_its_stop_and_its_target(bars: BarArrays
     assert len(result.trades) == len(strategy.exits)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the same bollinger_breakout backtest ends with different money when the "
-    "history is chunked (997 rows) than in one array (e.g. seed 1: final cash 954679.92909 "
-    "vs 954679.94907): BBANDS values after a chunk boundary differ in the last bits, and the "
-    "strategy's stop, make_price(Decimal(repr(middle)), ROUND_DOWN), moves by one tick",
-)
 def test_bollinger_breakout_does_not_depend_on_how_history_is_chunked() -> None:
     bars = generate_bars(bars=BARS, seed=1, timeframe=ONE_MINUTE, start_ns=START)
 

@@ -228,12 +228,6 @@ def test_a_strategy_that_fails_while_running_is_reported_with_exit_1(data_dir: P
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a --strategy module that raises while importing (here a SyntaxError) is not "
-    "caught by StrategyRegistry.load (ImportError only): the CLI prints a traceback and "
-    "exits 1 instead of one 'error:' line and exit 2",
-)
 def test_a_strategy_module_that_does_not_import_is_one_error_line(
     data_dir: Path, tmp_path: Path
 ) -> None:

@@ -1,15 +1,18 @@
 """``BarFeed``: one instrument's bar history streamed chunk by chunk, and ``BarRef``, the lazy bar
 strategies and matching engines see.
 
-A chunk is turned into plain lists once (indexing a list is several times faster than a numpy
-array from Python), indicators are computed over the chunk plus the tail of the previous one (the
-indicators' window), and a ``Cursor`` points at the current bar. A ``BarRef`` builds exact
+History arrives in chunks of any size and is replayed in time-aligned blocks (so results do not
+depend on how it was stored or read); each block is turned into plain lists once (indexing a list
+is several times faster than a numpy array from Python), indicators are computed over the block
+after the window of bars before it, exactly as live trading computes them, and a ``Cursor``
+points at the current bar. A ``BarRef`` builds exact
 ``Price``/``Quantity`` values only when something reads them, so bars nobody looks at cost
 almost nothing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Protocol
@@ -19,8 +22,11 @@ import numpy.typing as npt
 
 from tradeforge.domain import Bar, Instrument, InstrumentId, Price, Quantity, Timeframe
 from tradeforge.strategy import Cursor, Indicator
+from tradeforge.strategy.indicators import BLOCK_BARS, COLUMNS
 
 __all__ = ["BarChunk", "BarFeed", "BarRef"]
+
+_Columns = dict[str, npt.NDArray[np.float64]]
 
 
 class BarChunk(Protocol):
@@ -52,8 +58,11 @@ class BarFeed:
         self.cursor = Cursor()
         self.indicators: list[Indicator] = []
         self._chunks: Iterator[BarChunk] = iter(chunks)
-        self._tail: dict[str, npt.NDArray[np.float64]] | None = None
-        self._tail_ts: npt.NDArray[np.int64] | None = None
+        self._tail: tuple[npt.NDArray[np.int64], _Columns] | None = None
+        self._pending: tuple[npt.NDArray[np.int64], _Columns] | None = None
+        self._exhausted = False
+        self._columns: _Columns | None = None
+        self.pos_block_start = 0
         self._price_scale = 10**instrument.price_precision
         tick = instrument.tick_size.as_decimal()
         self._price_fast = tick == Decimal(1).scaleb(-instrument.price_precision)
@@ -74,42 +83,41 @@ class BarFeed:
         self.rows_seen = 0
 
     def add_indicator(self, indicator: Indicator) -> None:
-        """Compute ``indicator`` from this feed's bars (declare before the first chunk)."""
+        """Compute ``indicator`` from this feed's bars (from the current block on, when declared
+        mid-run; declare in ``on_start`` to have it from the first bar)."""
         self.indicators.append(indicator)
-        indicator.bind(self.cursor, [])
+        if self._columns is None:
+            indicator.bind(self.cursor, [])
+        else:
+            self._compute(indicator, self._columns, self.pos_block_start)
 
     @property
     def window(self) -> int:
-        """Bars of history the indicators need before the current one."""
+        """Bars of history the indicators need before a block."""
         return max([ind.window for ind in self.indicators] or [0])
 
     def load_next(self) -> bool:
-        """Load the next chunk (after the tail of the previous); False when history is over."""
-        chunk = next(self._chunks, None)
-        while chunk is not None and len(chunk.ts) == 0:
-            chunk = next(self._chunks, None)
-        if chunk is None:
+        """Load the next block of history (see ``strategy.indicators``), after the tail the
+        indicators need; False when history is over."""
+        block = self._next_block()
+        if block is None:
             self.pos = self.n = 0
             return False
-        columns = {
-            "open": chunk.open,
-            "high": chunk.high,
-            "low": chunk.low,
-            "close": chunk.close,
-            "volume": chunk.volume,
-        }
-        ts = chunk.ts
-        if self._tail is not None and self._tail_ts is not None and len(self._tail_ts):
-            columns = {k: np.concatenate((self._tail[k], v)) for k, v in columns.items()}
-            ts = np.concatenate((self._tail_ts, ts))
-            start = len(self._tail_ts)
-        else:
-            start = 0
+        ts, columns = block
+        start = 0
+        if self._tail is not None and len(self._tail[0]):
+            tail_ts, tail = self._tail
+            columns = {k: np.concatenate((tail[k], v)) for k, v in columns.items()}
+            ts = np.concatenate((tail_ts, ts))
+            start = len(tail_ts)
         for indicator in self.indicators:
-            indicator.bind(self.cursor, indicator.compute(columns).tolist())
+            # The tail bars keep the values strategies already read for them (so ``ind[-2]``
+            # at a block's first bar is what ``ind[-1]`` was a bar earlier).
+            self._compute(indicator, columns, start, seen=indicator.recent(start))
         keep = self.window
-        self._tail = {k: v[-keep:] for k, v in columns.items()} if keep else None
-        self._tail_ts = ts[-keep:] if keep else None
+        self._tail = (ts[-keep:], {k: v[-keep:] for k, v in columns.items()}) if keep else None
+        self._columns = columns
+        self.pos_block_start = start
         self.ts_close_array = ts + self.timeframe.nanos
         self.close_array = columns["close"]
         self.ts_open = ts.tolist()
@@ -122,6 +130,45 @@ class BarFeed:
         self.pos, self.n = start, len(self.ts_open)
         self.rows_seen += self.n - start
         return True
+
+    def _compute(
+        self, indicator: Indicator, columns: _Columns, start: int, seen: list[float] | None = None
+    ) -> None:
+        # Over the indicator's own window before the block, then the block: as live does.
+        first = max(0, start - indicator.window)
+        values = [math.nan] * first + indicator.compute(
+            {c: columns[c][first:] for c in indicator.inputs}
+        ).tolist()
+        if seen is not None and len(seen) == start:
+            values[:start] = seen
+        indicator.bind(self.cursor, values)
+
+    def _next_block(self) -> tuple[npt.NDArray[np.int64], _Columns] | None:
+        """The next time-aligned block, cut from however the chunks arrive."""
+        size = BLOCK_BARS * self.timeframe.nanos
+        while True:
+            pending = self._pending
+            if pending is not None and len(pending[0]):
+                ts, cols = pending
+                first = ts[0] // size
+                cut = int(np.searchsorted(ts, (first + 1) * size, side="left"))
+                if cut < len(ts) or self._exhausted:
+                    self._pending = (ts[cut:], {k: v[cut:] for k, v in cols.items()})
+                    return ts[:cut], {k: v[:cut] for k, v in cols.items()}
+            elif self._exhausted:
+                return None
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._exhausted = True
+                continue
+            fresh = {c: getattr(chunk, c) for c in COLUMNS}
+            if pending is None or not len(pending[0]):
+                self._pending = (chunk.ts, fresh)
+            else:
+                self._pending = (
+                    np.concatenate((pending[0], chunk.ts)),
+                    {k: np.concatenate((pending[1][k], fresh[k])) for k in COLUMNS},
+                )
 
     def price(self, value: float) -> Price:
         """An exact price on the instrument's tick from a stored float."""

@@ -1,11 +1,14 @@
-"""TA-Lib indicators, declared once and fed the same way in every mode.
+"""TA-Lib indicators, declared once and computed the same way in every mode.
 
-``Indicator("SMA", timeperiod=10)`` names a TA-Lib function and its parameters. A backtest computes
-it over whole chunks of history at once (``compute``); live trading recomputes it over a rolling
-window after each bar (``RollingWindow``). Both read the same inputs and the same window, so the
-values agree bar by bar: exactly for finite-window functions (SMA, BBANDS, MAX, STDDEV, ...), and
-to within floating-point noise for recursive ones (EMA, RSI, ATR, MACD, ...), whose window is ten
-times their lookback so the start of the window no longer matters.
+``Indicator("SMA", timeperiod=10)`` names a TA-Lib function and its parameters. Its value at a bar
+is defined as TA-Lib run over the bar's *block* so far, after the ``window`` bars that precede the
+block. Blocks are fixed by time (``BLOCK_BARS`` bars of the timeframe, counted from the epoch), so
+they are the same whichever way history is read or stored. A backtest computes a whole block at
+once (TA-Lib is causal, so the values are the same as bar by bar); live trading recomputes the
+block so far after each bar (``RollingWindow``). The values are therefore identical bit for bit in
+both modes and under any chunking of history. ``window`` is the lookback plus one for
+finite-window functions (SMA, BBANDS, MAX, ...) and many times that for recursive ones (EMA, RSI,
+ATR, MACD, ...), so their values also match an infinitely long history to about 1e-12.
 
 A strategy reads values through the feed's cursor: ``ind[-1]`` is the value at the current bar,
 ``ind[-2]`` the one before. Before the indicator has enough bars the value is NaN.
@@ -14,7 +17,6 @@ A strategy reads values through the feed's cursor: ``ind[-1]`` is the value at t
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -23,11 +25,12 @@ import numpy.typing as npt
 import talib
 from talib import abstract
 
-from tradeforge.domain import InvalidValue
+from tradeforge.domain import InvalidValue, Timeframe
 
-__all__ = ["COLUMNS", "Cursor", "Indicator", "RollingWindow"]
+__all__ = ["BLOCK_BARS", "COLUMNS", "Cursor", "Indicator", "RollingWindow", "block_of"]
 
 COLUMNS: Final = ("open", "high", "low", "close", "volume")
+BLOCK_BARS: Final = 4096
 # Functions whose value depends on all history (an EMA inside, or Wilder smoothing).
 _RECURSIVE: Final = frozenset(
     [
@@ -69,6 +72,11 @@ _RECURSIVE: Final = frozenset(
 _F64 = npt.NDArray[np.float64]
 
 
+def block_of(ts_open: int, timeframe: Timeframe) -> int:
+    """The block a bar opening at ``ts_open`` belongs to (see the module docstring)."""
+    return ts_open // (BLOCK_BARS * timeframe.nanos)
+
+
 class Cursor:
     """The index of the current bar in a feed's arrays; shared by the feed's indicators."""
 
@@ -91,9 +99,23 @@ class Indicator:
     ) -> None:
         name = function.upper()
         try:
-            meta = abstract.Function(name, **params)  # type: ignore[attr-defined]
-        except Exception as exc:  # TA-Lib raises plain Exceptions for unknown names/params
-            raise InvalidValue(f"indicator {function!r} with {params}: {exc}") from None
+            meta = abstract.Function(name)  # type: ignore[attr-defined]
+        except Exception as exc:  # TA-Lib raises plain Exceptions for unknown names
+            raise InvalidValue(f"unknown indicator {function!r}: {exc}") from None
+        known = dict(meta.parameters)
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise InvalidValue(
+                f"indicator {name}: unknown parameter {unknown[0]!r} "
+                f"(parameters: {', '.join(known) or 'none'})"
+            )
+        try:
+            meta.set_parameters(**params)
+            meta.lookback  # noqa: B018 - TA-Lib checks the parameters when asked this
+            inputs = len(self._input_columns(meta, None))
+            getattr(talib, name)(*([np.full(64, 1.0)] * inputs), **params)
+        except Exception as exc:
+            raise InvalidValue(f"indicator {name} refuses {params}: {exc}") from None
         self.function = name
         self.params = dict(params)
         self._fn = getattr(talib, name)
@@ -109,7 +131,7 @@ class Indicator:
         self.multi_output = len(outputs) > 1
         self.lookback: int = meta.lookback
         recursive = name in _RECURSIVE or bool(params.get("matype"))
-        self.window: int = (self.lookback + 1) * (10 if recursive else 1)
+        self.window: int = max(20 * (self.lookback + 1), 500) if recursive else self.lookback + 1
         self._values: list[float] = []
         self._cursor = Cursor()
         label = ",".join(f"{v}" for v in params.values())
@@ -142,6 +164,10 @@ class Indicator:
         """Point the indicator at a feed's cursor and its values for the feed's current arrays."""
         self._cursor = cursor
         self._values = values
+
+    def recent(self, n: int) -> list[float]:
+        """The last ``n`` values the indicator holds (fewer if it holds fewer)."""
+        return self._values[-n:] if n > 0 else []
 
     # -------------------------------------------------------------- reading
     def __getitem__(self, back: int) -> float:
@@ -178,33 +204,45 @@ class Indicator:
 
 
 class RollingWindow:
-    """Live feeding: keeps the last bars and recomputes each indicator after every bar.
+    """Live feeding: after each bar, every indicator is recomputed over its block so far.
 
-    Values are kept for ``keep`` bars, so ``ind[-n]`` works for recent ``n``.
+    Keeps each indicator's ``window`` bars before the current block plus the block's bars, so
+    the values equal the backtest's bit for bit (see the module docstring). ``ind[-n]`` works
+    for the last ``keep`` bars.
     """
 
-    def __init__(self, indicators: Sequence[Indicator], *, keep: int = 1_000) -> None:
+    def __init__(
+        self, indicators: Sequence[Indicator], timeframe: Timeframe, *, keep: int = 1_000
+    ) -> None:
         self.indicators = list(indicators)
-        size = max([ind.window for ind in self.indicators] or [1])
-        self._rows: dict[str, deque[float]] = {c: deque(maxlen=size) for c in COLUMNS}
+        self.timeframe = timeframe
+        self._tail = max([ind.window for ind in self.indicators] or [0])
+        self._rows: dict[str, list[float]] = {c: [] for c in COLUMNS}
+        self._block_start = 0  # index in _rows where the current block begins
+        self._block: int | None = None
         self._keep = max(keep, 2)
         self.cursor = Cursor()
         self._values: list[list[float]] = [[] for _ in self.indicators]
         for indicator, values in zip(self.indicators, self._values, strict=True):
             indicator.bind(self.cursor, values)
 
-    def update(self, bar: Mapping[str, float]) -> None:
-        """Add one closed bar (open/high/low/close/volume) and recompute every indicator."""
+    def update(self, ts_open: int, bar: Mapping[str, float]) -> None:
+        """Add one closed bar (open time, and open/high/low/close/volume) and recompute."""
+        block = block_of(ts_open, self.timeframe)
+        if block != self._block:
+            # A new block: keep only the tail the indicators need before it.
+            for column in COLUMNS:
+                rows = self._rows[column]
+                del rows[: max(0, len(rows) - self._tail)]
+            self._block, self._block_start = block, len(self._rows["close"])
         for column in COLUMNS:
             self._rows[column].append(float(bar[column]))
         for indicator, values in zip(self.indicators, self._values, strict=True):
+            first = max(0, self._block_start - indicator.window)
             arrays = {
-                c: np.fromiter(self._rows[c], dtype=np.float64, count=len(self._rows[c]))
-                for c in indicator.inputs
+                c: np.asarray(self._rows[c][first:], dtype=np.float64) for c in indicator.inputs
             }
-            # The same window the backtest's chunks carry: at most ``indicator.window`` bars.
-            tail = {c: a[-indicator.window :] for c, a in arrays.items()}
-            values.append(float(indicator.compute(tail)[-1]))
+            values.append(float(indicator.compute(arrays)[-1]))
             if len(values) > 2 * self._keep:
                 del values[: len(values) - self._keep]
         self.cursor.i = len(self._values[0]) - 1 if self._values else -1

@@ -119,8 +119,10 @@ class IntParam(_Ranged[int]):
                 return int(value.strip())
             except ValueError:
                 raise self._refuse(value, "must be an integer") from None
-        if isinstance(value, float | Decimal) and value == int(value):
-            return int(value)
+        if isinstance(value, float | Decimal):
+            finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+            if finite and value == int(value):
+                return int(value)
         raise self._refuse(value, "must be an integer")
 
 

@@ -54,6 +54,10 @@ class StrategyRegistry:
             module = importlib.import_module(module_name)
         except ImportError as exc:
             raise InvalidValue(f"strategy {ref!r}: cannot import {module_name!r}: {exc}") from None
+        except Exception as exc:  # a user module may fail in any way while importing
+            raise InvalidValue(
+                f"strategy {ref!r}: importing {module_name!r} failed: {type(exc).__name__}: {exc}"
+            ) from None
         cls = getattr(module, class_name, None)
         if not (isinstance(cls, type) and issubclass(cls, Strategy)):
             raise InvalidValue(

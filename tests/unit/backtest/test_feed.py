@@ -13,6 +13,7 @@ from tradeforge.backtest import BarFeed, BarRef, run, spot_pair
 from tradeforge.data import BarArrays, generate_bars
 from tradeforge.domain import Bar, InstrumentId, Price, Quantity, Timeframe
 from tradeforge.strategy import BarLike, Indicator, Strategy
+from tradeforge.strategy.indicators import BLOCK_BARS
 
 BTC = InstrumentId.from_str("BTC/USDT.SIM")
 START = 1_577_836_800_000_000_000
@@ -33,34 +34,45 @@ def feed(chunks: list[BarArrays], *indicators: Indicator) -> BarFeed:
     return result
 
 
-def test_the_first_chunk_is_replayed_from_its_first_row(bars: BarArrays) -> None:
-    f = feed([bars[:40], bars[40:]])
+@pytest.fixture(scope="module")
+def straddle() -> BarArrays:
+    """100 bars, the first 40 before a block boundary and the other 60 after it."""
+    size = BLOCK_BARS * MINUTE
+    edge = (START // size + 1) * size
+    return generate_bars(bars=100, seed=1, timeframe=ONE_MINUTE, start_ns=edge - 40 * MINUTE)
+
+
+@pytest.mark.parametrize("cut", [10, 40, 70, 100])
+def test_history_is_replayed_in_time_aligned_blocks_whatever_the_chunks(
+    straddle: BarArrays, cut: int
+) -> None:
+    f = feed([straddle[:cut], straddle[cut:]])
 
     assert f.load_next()
 
     assert (f.pos, f.n, f.rows_seen) == (0, 40, 40)
-    assert f.ts_open == bars.ts[:40].tolist()
-    assert f.ts_close == (bars.ts[:40] + MINUTE).tolist()
-    assert f.close == bars.close[:40].tolist()
+    assert f.ts_open == straddle.ts[:40].tolist()
+    assert f.ts_close == (straddle.ts[:40] + MINUTE).tolist()
+    assert f.close == straddle.close[:40].tolist()
 
 
-def test_a_later_chunk_starts_after_the_tail_the_indicators_need(bars: BarArrays) -> None:
+def test_a_later_block_starts_after_the_tail_the_indicators_need(straddle: BarArrays) -> None:
     sma = Indicator("SMA", timeperiod=5)
-    f = feed([bars[:40], bars[40:]], sma)
+    f = feed([straddle[:70], straddle[70:]], sma)
     f.load_next()
 
     assert f.load_next()
 
     assert f.window == 5
     assert (f.pos, f.n, f.rows_seen) == (5, 65, 100)  # 5 rows of tail, then 60 new ones
-    assert f.ts_open[:6] == bars.ts[35:41].tolist()
+    assert f.ts_open[:6] == straddle.ts[35:41].tolist()
     f.cursor.i = f.pos
-    assert sma[-1] == pytest.approx(bars.close[36:41].mean(), rel=1e-12)
-    assert sma[-2] == pytest.approx(bars.close[35:40].mean(), rel=1e-12)
+    assert sma[-1] == pytest.approx(straddle.close[36:41].mean(), rel=1e-12)
+    assert sma[-2] == pytest.approx(straddle.close[35:40].mean(), rel=1e-12)
 
 
-def test_without_indicators_no_tail_is_kept(bars: BarArrays) -> None:
-    f = feed([bars[:40], bars[40:]])
+def test_without_indicators_no_tail_is_kept(straddle: BarArrays) -> None:
+    f = feed([straddle[:40], straddle[40:]])
     f.load_next()
 
     f.load_next()
@@ -68,14 +80,14 @@ def test_without_indicators_no_tail_is_kept(bars: BarArrays) -> None:
     assert (f.window, f.pos, f.n) == (0, 0, 60)
 
 
-def test_empty_chunks_are_skipped_and_the_end_is_reported(bars: BarArrays) -> None:
+def test_empty_chunks_are_skipped_and_the_end_is_reported(straddle: BarArrays) -> None:
     empty = BarArrays.empty()
-    f = feed([empty, bars[:10], empty, empty, bars[10:20], empty])
+    f = feed([empty, straddle[:10], empty, empty, straddle[10:60], empty])
 
     loads = [f.load_next() for _ in range(3)]
 
     assert loads == [True, True, False]
-    assert f.rows_seen == 20
+    assert f.rows_seen == 60
     assert (f.pos, f.n) == (0, 0)
 
 

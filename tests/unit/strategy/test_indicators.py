@@ -31,23 +31,13 @@ EMA10 = ("EMA", {"timeperiod": 10}, 0)
 RSI14 = ("RSI", {"timeperiod": 14}, 0)
 Spec = tuple[str, dict[str, Any], str | int]
 
-FINITE_LAST_BITS = (
-    "BUG: indicators.py promises live (RollingWindow) values equal to the backtest's "
-    "compute() exactly for finite-window functions, but TA-Lib's SMA/BBANDS keep a running "
-    "sum over the whole array, so compute(full history)[i] and compute(last window)[-1] differ "
-    "in the last bits (relative ~1e-15) from the window-th bar on"
-)
-RSI_WINDOW = (
-    "BUG: indicators.py sizes a recursive indicator's live window at 10x its lookback (150 "
-    "bars for RSI(14)); Wilder smoothing forgets its start only as (13/14)^150 ~ 1e-5, so live "
-    "RSI(14) differs from compute(full history) by up to ~7e-5 relative, far above 1e-9"
-)
-FINITE_BUG = pytest.mark.xfail(strict=True, reason=FINITE_LAST_BITS)
+MINUTE = Timeframe.from_str("1m")
 
 
 @pytest.fixture(scope="module")
 def bars() -> BarArrays:
-    return generate_bars(bars=2_000, seed=3, timeframe=Timeframe.from_str("1m"), start_ns=START)
+    # 10,000 minutes span three of the 4,096-bar blocks indicators are computed in.
+    return generate_bars(bars=10_000, seed=3, timeframe=MINUTE, start_ns=START)
 
 
 def columns(bars: BarArrays) -> dict[str, F64]:
@@ -62,46 +52,43 @@ def indicator(spec: Spec) -> Indicator:
 def live_values(spec: Spec, bars: BarArrays) -> F64:
     """``ind[-1]`` after each bar, fed one by one to a ``RollingWindow`` as live trading does."""
     ind = indicator(spec)
-    window = RollingWindow([ind])
+    window = RollingWindow([ind], MINUTE)
     seen = []
     for i in range(len(bars)):
-        window.update({c: float(getattr(bars, c)[i]) for c in COLUMNS})
+        window.update(int(bars.ts[i]), {c: float(getattr(bars, c)[i]) for c in COLUMNS})
         seen.append(ind[-1])
     return np.array(seen)
+
+
+def next_ts(window: RollingWindow) -> int:
+    """The open time of the next one-minute bar fed to ``window``."""
+    return START + (window.cursor.i + 1) * MINUTE.nanos
 
 
 def same_with_nans(a: F64, b: F64) -> bool:
     return bool(np.array_equal(np.isnan(a), np.isnan(b))) and bool(np.all((a == b) | np.isnan(a)))
 
 
-# --------------------------------------------------------- live == history
+# --------------------------------------------------------- live == backtest
 
 
 @pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(SMA10, id="SMA10", marks=FINITE_BUG),
-        pytest.param(BB_UPPER, id="BBANDS20.upper", marks=FINITE_BUG),
-        pytest.param(BB_MIDDLE, id="BBANDS20.middle", marks=FINITE_BUG),
-        pytest.param(BB_LOWER, id="BBANDS20.lower", marks=FINITE_BUG),
-        pytest.param(MAX14, id="MAX14"),
-    ],
+    "spec", [SMA10, BB_UPPER, BB_MIDDLE, BB_LOWER, MAX14, EMA10, RSI14], ids=str
 )
-def test_a_finite_window_indicator_is_identical_live_and_over_history(
+def test_an_indicator_is_identical_live_and_in_a_backtest_bar_by_bar(
     bars: BarArrays, spec: Spec
 ) -> None:
-    history = indicator(spec).compute(columns(bars))
+    in_backtest = np.array(backtest_values(bars, chunk=997).current[ALL.index(spec)])
 
     live = live_values(spec, bars)
 
-    assert same_with_nans(live, history)
+    assert same_with_nans(live, in_backtest)
 
 
 @pytest.mark.parametrize("spec", [SMA10, BB_UPPER, BB_MIDDLE, BB_LOWER, MAX14], ids=str)
-def test_a_finite_window_indicator_agrees_live_and_over_history_to_the_last_bits(
+def test_a_finite_window_indicator_agrees_with_the_whole_history_to_the_last_bits(
     bars: BarArrays, spec: Spec
 ) -> None:
-    # What does hold today: same NaN warm-up, and values within a few ulps.
     history = indicator(spec).compute(columns(bars))
 
     live = live_values(spec, bars)
@@ -111,14 +98,8 @@ def test_a_finite_window_indicator_agrees_live_and_over_history_to_the_last_bits
     np.testing.assert_allclose(live[defined], history[defined], rtol=1e-13, atol=0)
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(EMA10, id="EMA10"),
-        pytest.param(RSI14, id="RSI14", marks=pytest.mark.xfail(strict=True, reason=RSI_WINDOW)),
-    ],
-)
-def test_a_recursive_indicator_agrees_live_and_over_history_after_the_warm_up(
+@pytest.mark.parametrize("spec", [EMA10, RSI14], ids=str)
+def test_a_recursive_indicator_agrees_with_the_whole_history_after_the_warm_up(
     bars: BarArrays, spec: Spec
 ) -> None:
     ind = indicator(spec)
@@ -126,26 +107,15 @@ def test_a_recursive_indicator_agrees_live_and_over_history_after_the_warm_up(
 
     live = live_values(spec, bars)
 
-    assert np.array_equal(np.isnan(live), np.isnan(history))
-    warm = ind.window  # once the live window is full
-    np.testing.assert_allclose(live[warm:], history[warm:], rtol=1e-9, atol=0)
+    warm = ind.window  # once the window before a block is full
+    np.testing.assert_allclose(live[warm:], history[warm:], rtol=1e-12, atol=0)
 
 
-def test_the_live_rsi_gap_is_bounded_by_the_forgotten_start(bars: BarArrays) -> None:
-    # How far apart they are today: (13/14)^150, the weight the window start still carries.
-    history = indicator(RSI14).compute(columns(bars))
-
-    live = live_values(RSI14, bars)
-
-    warm = indicator(RSI14).window
-    np.testing.assert_allclose(live[warm:], history[warm:], rtol=1e-4, atol=0)
-
-
-def test_the_live_window_keeps_ten_lookbacks_for_recursive_functions() -> None:
+def test_windows_are_the_lookback_or_many_lookbacks_for_recursive_functions() -> None:
     assert (indicator(SMA10).lookback, indicator(SMA10).window) == (9, 10)
     assert (indicator(MAX14).lookback, indicator(MAX14).window) == (13, 14)
-    assert (indicator(EMA10).lookback, indicator(EMA10).window) == (9, 100)
-    assert (indicator(RSI14).lookback, indicator(RSI14).window) == (14, 150)
+    assert (indicator(EMA10).lookback, indicator(EMA10).window) == (9, 500)
+    assert (indicator(RSI14).lookback, indicator(RSI14).window) == (14, 500)
 
 
 # ------------------------------------------------------ backtest == history
@@ -184,51 +154,31 @@ def backtest_values(bars: BarArrays, chunk: int) -> Recorder:
 
 
 @pytest.mark.parametrize("spec", ALL, ids=str)
-def test_a_strategy_sees_the_history_values_in_a_single_chunk_backtest(
+def test_a_strategy_sees_the_whole_history_values_to_the_last_bits(
     bars: BarArrays, spec: Spec
 ) -> None:
     recorder = backtest_values(bars, chunk=len(bars))
+    ind = indicator(spec)
 
     seen = np.array(recorder.current[ALL.index(spec)])
 
-    assert same_with_nans(seen, indicator(spec).compute(columns(bars)))
+    history = ind.compute(columns(bars))
+    assert np.array_equal(np.isnan(seen), np.isnan(history))
+    warm = ind.window
+    np.testing.assert_allclose(seen[warm:], history[warm:], rtol=1e-12, atol=0)
 
 
-CHUNKED = (
-    "BUG: feed.py recomputes indicators per chunk over (tail of `window` bars + chunk), so "
-    "after the first chunk boundary (997 rows here) a strategy no longer sees "
-    "compute(full history): SMA/BBANDS/EMA differ in the last bits, RSI(14) by ~1e-5 relative"
-)
-CHUNKED_BUG = pytest.mark.xfail(strict=True, reason=CHUNKED)
-
-
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(SMA10, id="SMA10", marks=CHUNKED_BUG),
-        pytest.param(BB_UPPER, id="BBANDS20.upper", marks=CHUNKED_BUG),
-        pytest.param(BB_LOWER, id="BBANDS20.lower", marks=CHUNKED_BUG),
-        pytest.param(MAX14, id="MAX14"),
-        pytest.param(EMA10, id="EMA10", marks=CHUNKED_BUG),
-        pytest.param(RSI14, id="RSI14", marks=CHUNKED_BUG),
-    ],
-)
-def test_a_strategy_sees_exactly_the_history_values_across_odd_sized_chunks(
+@pytest.mark.parametrize("spec", ALL, ids=str)
+def test_a_strategy_sees_the_same_values_however_history_is_chunked(
     bars: BarArrays, spec: Spec
 ) -> None:
-    recorder = backtest_values(bars, chunk=997)
+    whole = np.array(backtest_values(bars, chunk=len(bars)).current[ALL.index(spec)])
 
-    seen = np.array(recorder.current[ALL.index(spec)])
+    seen = np.array(backtest_values(bars, chunk=997).current[ALL.index(spec)])
 
-    assert same_with_nans(seen, indicator(spec).compute(columns(bars)))
+    assert same_with_nans(seen, whole)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: at the first bar of a new chunk ind[-2] reads the tail value recomputed over "
-    "the shorter (tail + chunk) history, not the ind[-1] the strategy saw one bar earlier, so "
-    "crossed_above/below compare against a different previous value at chunk boundaries",
-)
 def test_the_previous_value_is_what_the_strategy_saw_one_bar_earlier_across_chunks(
     bars: BarArrays,
 ) -> None:
@@ -254,9 +204,9 @@ def test_the_previous_value_is_what_the_strategy_saw_one_bar_earlier_in_one_chun
 
 
 def fed(closes: list[float], *indicators: Indicator) -> RollingWindow:
-    window = RollingWindow(list(indicators))
+    window = RollingWindow(list(indicators), MINUTE)
     for c in closes:
-        window.update({"open": c, "high": c, "low": c, "close": c, "volume": 1.0})
+        window.update(next_ts(window), {"open": c, "high": c, "low": c, "close": c, "volume": 1.0})
     return window
 
 
@@ -291,12 +241,12 @@ def test_reading_forwards_is_refused() -> None:
 
 def test_crossed_above_and_below_need_a_strict_cross_from_one_bar_to_the_next() -> None:
     fast, slow = Indicator("SMA", timeperiod=2), Indicator("SMA", timeperiod=3)
-    window = RollingWindow([fast, slow])
+    window = RollingWindow([fast, slow], MINUTE)
     closes = [5.0, 4.0, 3.0, 2.0, 1.0, 9.0, 9.0, 9.0, 1.0, 1.0]
     above, below = [], []
 
     for c in closes:
-        window.update({"open": c, "high": c, "low": c, "close": c, "volume": 1.0})
+        window.update(next_ts(window), {"open": c, "high": c, "low": c, "close": c, "volume": 1.0})
         above.append(fast.crossed_above(slow))
         below.append(fast.crossed_below(slow))
 
@@ -308,11 +258,11 @@ def test_crossed_above_and_below_need_a_strict_cross_from_one_bar_to_the_next() 
 
 def test_crossed_below_is_the_mirror_of_crossed_above() -> None:
     fast, slow = Indicator("SMA", timeperiod=2), Indicator("SMA", timeperiod=3)
-    window = RollingWindow([fast, slow])
+    window = RollingWindow([fast, slow], MINUTE)
     crosses = []
 
     for c in [1.0, 2.0, 3.0, 4.0, 0.0, 0.0]:
-        window.update({"open": c, "high": c, "low": c, "close": c, "volume": 1.0})
+        window.update(next_ts(window), {"open": c, "high": c, "low": c, "close": c, "volume": 1.0})
         crosses.append((fast.crossed_above(slow), fast.crossed_below(slow)))
 
     # fast: nan 1.5 2.5 3.5 2.0 0.0 / slow: nan nan 2.0 3.0 2.33 1.33
@@ -321,10 +271,12 @@ def test_crossed_below_is_the_mirror_of_crossed_above() -> None:
 
 def test_the_rolling_window_keeps_only_recent_values() -> None:
     sma = Indicator("SMA", timeperiod=2)
-    window = RollingWindow([sma], keep=5)
+    window = RollingWindow([sma], MINUTE, keep=5)
 
     for c in range(50):
-        window.update({"open": c, "high": c, "low": c, "close": float(c), "volume": 1.0})
+        window.update(
+            next_ts(window), {"open": c, "high": c, "low": c, "close": float(c), "volume": 1.0}
+        )
 
     assert sma[-1] == 48.5
     assert sma[-5] == 44.5
@@ -332,10 +284,12 @@ def test_the_rolling_window_keeps_only_recent_values() -> None:
 
 def test_a_source_column_replaces_the_default_input() -> None:
     on_high = Indicator("SMA", source="high", timeperiod=2)
-    window = RollingWindow([on_high])
+    window = RollingWindow([on_high], MINUTE)
 
     for c in (1.0, 2.0):
-        window.update({"open": c, "high": c + 10, "low": c, "close": c, "volume": 1.0})
+        window.update(
+            next_ts(window), {"open": c, "high": c + 10, "low": c, "close": c, "volume": 1.0}
+        )
 
     assert on_high.inputs == ("high",)
     assert on_high[-1] == 11.5
@@ -352,11 +306,11 @@ def test_labels_name_the_function_its_parameters_and_output() -> None:
 @pytest.mark.parametrize(
     ("function", "kwargs", "message"),
     [
-        ("NOPE", {}, "indicator 'NOPE' with {}: NOPE not supported by TA-LIB"),
+        ("NOPE", {}, "unknown indicator 'NOPE': NOPE not supported by TA-LIB"),
         ("SMA", {"output": "upper"}, r"indicator SMA: output 'upper' not in \['real'\]"),
         ("BBANDS", {"output": "top"}, "indicator BBANDS: output 'top' not in"),
         ("BBANDS", {"output": 3}, "indicator BBANDS: output 3 out of range"),
-        ("SMA", {"timeperiod": "x"}, "indicator 'SMA' with {'timeperiod': 'x'}"),
+        ("SMA", {"timeperiod": "x"}, "indicator SMA refuses {'timeperiod': 'x'}"),
         ("SMA", {"source": "vwap"}, "indicator source must be one of"),
         ("ATR", {"source": "close"}, "indicator ATR: source= needs a one-input function"),
     ],
@@ -368,12 +322,6 @@ def test_a_bad_indicator_is_refused_clearly(
         Indicator(function, **kwargs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Indicator() accepts a parameter TA-Lib does not know (SMA(bogus=3), labelled "
-    "'SMA(3)') and a timeperiod TA-Lib refuses (SMA(timeperiod=0)); they fail only in "
-    "compute(), with a bare TypeError / Exception",
-)
 @pytest.mark.parametrize("params", [{"bogus": 3}, {"timeperiod": 0}], ids=str)
 def test_parameters_talib_would_refuse_are_refused_when_declared(params: dict[str, Any]) -> None:
     with pytest.raises(InvalidValue):

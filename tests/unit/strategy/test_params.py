@@ -117,11 +117,6 @@ def test_a_bad_value_is_refused_naming_the_parameter_the_value_and_the_rule(
     assert str(caught.value) == message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: IntParam._parse calls int() on a non-finite float/Decimal; NaN raises a bare "
-    "ValueError and infinity an OverflowError instead of InvalidValue naming the parameter",
-)
 @pytest.mark.parametrize(
     "value",
     [math.nan, math.inf, Decimal("NaN"), Decimal("Infinity")],
@@ -191,12 +186,6 @@ def test_pairs_spread_needs_exit_below_entry() -> None:
         PairsSpread({"entry": "1", "exit": "2"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: rsi_reversion (like bollinger_breakout and pairs_spread) accepts size=0 "
-    "(DecimalParam min=0, no check_params rule), then fails at its first order with "
-    "'quantity must be positive' in on_bar",
-)
 def test_rsi_reversion_refuses_a_zero_size_up_front() -> None:
     with pytest.raises(InvalidValue, match="size"):
         RsiReversion({"size": "0"})

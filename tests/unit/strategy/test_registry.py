@@ -149,12 +149,6 @@ def test_a_class_that_is_not_a_strategy_is_refused(name: str) -> None:
     assert str(caught.value) == f"strategy {ref!r}: {__name__} has no Strategy class {name!r}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: registry.load catches only ImportError; a user module that raises anything "
-    "else while importing (SyntaxError, NameError, RuntimeError) escapes as that raw "
-    "exception, so `tradeforge backtest --strategy mod:Cls` ends in a traceback, exit 1",
-)
 @pytest.mark.parametrize(
     "source", ["def broken(:\n", "raise RuntimeError('no')\n"], ids=["syntax", "raises"]
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
-from tradeforge.domain import OrderSide
+from tradeforge.domain import InvalidValue, OrderSide
 from tradeforge.strategy.base import BarLike, Strategy
 from tradeforge.strategy.params import DecimalParam, FloatParam, IntParam
 
@@ -23,6 +23,10 @@ class BollingerBreakout(Strategy):
     nbdev = FloatParam(2.0, min=0.1, max=10.0, description="band width in standard deviations")
     reward_risk = DecimalParam(Decimal(2), min=Decimal("0.1"), description="target / stop distance")
     size = DecimalParam(Decimal(1), min=Decimal(0), description="quantity per entry")
+
+    def check_params(self) -> None:
+        if self.size <= 0:
+            raise InvalidValue(f"parameter 'size' = {self.size} must be positive")
 
     def on_start(self) -> None:
         period, width = self.period, self.nbdev

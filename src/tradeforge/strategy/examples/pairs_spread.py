@@ -26,6 +26,8 @@ class PairsSpread(Strategy):
     notional = DecimalParam(Decimal(1000), min=Decimal(0), description="quote amount per entry")
 
     def check_params(self) -> None:
+        if self.notional <= 0:
+            raise InvalidValue(f"parameter 'notional' = {self.notional} must be positive")
         if self.exit >= self.entry:
             raise InvalidValue(
                 f"parameter 'exit' = {self.exit} must be below 'entry' = {self.entry}"

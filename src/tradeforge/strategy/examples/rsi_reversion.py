@@ -19,6 +19,8 @@ class RsiReversion(Strategy):
     size = DecimalParam(Decimal(1), min=Decimal(0), description="quantity bought on each entry")
 
     def check_params(self) -> None:
+        if self.size <= 0:
+            raise InvalidValue(f"parameter 'size' = {self.size} must be positive")
         if self.lower >= self.upper:
             raise InvalidValue(
                 f"parameter 'lower' = {self.lower} must be below 'upper' = {self.upper}"
