@@ -77,8 +77,8 @@ class MatchingEngine(PathWalking):
         return bool(self._orders)
 
     def orders(self) -> list[WorkingOrder]:
-        """Working orders in arrival order."""
-        return sorted(self._orders.values(), key=lambda o: o.seq)
+        """Working orders in time priority (the dict is kept in that order)."""
+        return list(self._orders.values())
 
     def get(self, client_order_id: ClientOrderId) -> WorkingOrder | None:
         """A working order by client order id."""
@@ -176,6 +176,7 @@ class MatchingEngine(PathWalking):
         ):
             self._seq += 1
             order.seq = self._seq
+            self._orders[order.id] = self._orders.pop(order.id)  # to the back of the queue
         if quantity is not None:
             order.quantity = quantity.as_decimal()
         if price is not None:

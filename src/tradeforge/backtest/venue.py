@@ -423,7 +423,9 @@ class SimulatedVenue:
     ) -> None:
         spec = order.spec
         inst = self.instruments[spec.instrument_id]
-        qty, px = inst.make_qty(quantity), inst.make_price(price)
+        # The matching engine only fills on tick and lot: no rounding to check here.
+        qty = Quantity.from_decimal(quantity, inst.size_precision)
+        px = Price.from_decimal(price, inst.price_precision)
         fee = inst.fee(qty, px, liquidity)
         fill = OrderFilled(
             **spec.ids(),

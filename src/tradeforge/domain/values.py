@@ -22,10 +22,11 @@ _Scalar = int | Decimal
 
 
 class _ExactValue:
-    __slots__ = ("_value",)
+    __slots__ = ("_precision", "_value")
     field: ClassVar[str]
     signed: ClassVar[bool]
     _value: Decimal
+    _precision: int
 
     def __init__(self, value: str | int | Decimal, precision: int | None = None) -> None:
         raw = to_decimal(self.field, value)
@@ -69,7 +70,11 @@ class _ExactValue:
     @property
     def precision(self) -> int:
         """Digits after the decimal point."""
-        return decimals_of(self._value)
+        try:
+            return self._precision
+        except AttributeError:  # worked out once, on first use
+            object.__setattr__(self, "_precision", decimals_of(self._value))
+            return self._precision
 
     def as_decimal(self) -> Decimal:
         """The exact value."""
