@@ -91,7 +91,7 @@ class BacktestEngine(ReplayLoop):
         self.base_currency = base_currency
         self.initial_equity = initial_equity
         self.risk = risk or RiskEngine()
-        self.oms = OrderManager()
+        self.oms = OrderManager(keep_closed=10_000)
         self.positions = PositionBook(PositionMode.NETTING, self.instruments)
         self.trades = TradeRecorder()
         instrument_ids = list(self.instruments)

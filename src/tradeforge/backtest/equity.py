@@ -83,6 +83,7 @@ class EquityRecorder:
             key: [] for key in (None, *strategies)
         }
         self._steps_done = 0
+        self._alone = len(strategies) == 1
         self._final: dict[StrategyId | None, tuple[_I64, _F64, npt.NDArray[np.bool_]]] = {}
 
     def update(
@@ -105,7 +106,8 @@ class EquityRecorder:
         total.c += cash_delta
         own.a[k], own.d[k] = signed_qty, signed_cost
         own.c += cash_delta
-        own.mark(step)
+        if not self._alone:
+            own.mark(step)
         total.mark(step)
 
     def close_window(self, ts: _I64, closes: _F64) -> None:
@@ -117,7 +119,8 @@ class EquityRecorder:
         keep = (np.arange(steps) + self._steps_done) % self._stride == self._stride - 1
         idx = np.flatnonzero(keep)
         safe = np.nan_to_num(closes, nan=0.0)
-        for key, book in ((None, self._total), *self._per.items()):
+        books = [(None, self._total)] if self._alone else [(None, self._total), *self._per.items()]
+        for key, book in books:
             equity, invested = book.curve(self._initial, safe)
             self._parts[key].append((ts[idx], equity[idx], invested[idx]))
             # The run's final bar is always on the curve, kept or not by the stride.
@@ -127,6 +130,8 @@ class EquityRecorder:
 
     def curve(self, strategy_id: StrategyId | None = None) -> EquityCurve:
         """The recorded curve of one strategy, or of the whole run."""
+        if self._alone:
+            strategy_id = None  # a lone strategy's curve is the run's: recorded once
         parts = list(self._parts[strategy_id])
         final = self._final.get(strategy_id)
         if final is not None and (

@@ -345,7 +345,7 @@ def _result(
         realized_pnl=Money.rounded(realized, base),
         fees=engine.fees,
         open_cost=Money.rounded(open_cost, base),
-        orders=len(engine.oms),
+        orders=engine.oms.created,
         fills=engine.fills,
         bars=sum(f.rows_seen for f in engine.feeds),
         errors=engine.errors,

@@ -217,14 +217,15 @@ class SimulatedVenue:
         if engine.get(spec.client_order_id) is not None:
             self._reject(spec, RejectReason.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.", ts)
             return
-        self._strategy_of[spec.client_order_id] = spec
         if not held:
             problem = self._check_funds(engine, spec)
             if problem is not None:
                 self._reject(spec, problem[0], problem[1], ts)
                 return
+        self._strategy_of[spec.client_order_id] = spec
         if engine.submit(spec, ts, held=held) is None:
             self.account.release(self._lock_key(spec))
+            self._strategy_of.pop(spec.client_order_id, None)
 
     def _submit_list(self, command: SubmitOrderList, ts: int) -> None:
         orders = command.order_list.orders
@@ -356,10 +357,12 @@ class SimulatedVenue:
 
     def order_canceled(self, order: WorkingOrder, reason: str, ts: int) -> None:
         self.account.release(self._lock_key(order.spec))
+        self._strategy_of.pop(order.id, None)
         self._emit(OrderCanceled(**order.spec.ids(), reason=reason, ts_event=ts, ts_init=ts))
 
     def order_expired(self, order: WorkingOrder, ts: int) -> None:
         self.account.release(self._lock_key(order.spec))
+        self._strategy_of.pop(order.id, None)
         self._emit(OrderExpired(**order.spec.ids(), ts_event=ts, ts_init=ts))
 
     def order_updated(self, order: WorkingOrder, ts: int) -> None:
@@ -456,6 +459,7 @@ class SimulatedVenue:
         self._net[inst.id] += quantity if spec.is_buy else -quantity
         if order.leaves <= 0:
             self.account.release(key)
+            self._strategy_of.pop(order.id, None)
         self._emit(fill)
         if self.report_balances:
             self._emit(self.account.to_event(ts, changed))

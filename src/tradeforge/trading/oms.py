@@ -1,4 +1,4 @@
-"""``OrderManager``: every order of a node, its state driven only by its events.
+"""``OrderManager``: the orders of a node, their state driven only by their events.
 
 This is the in-memory core of the OMS: the journal, reconciliation and locally emulated contingent
 orders come with the trading service proper; the backtester and the trading node share this part.
@@ -6,6 +6,7 @@ orders come with the trading service proper; the backtester and the trading node
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from tradeforge.domain import (
@@ -23,16 +24,25 @@ __all__ = ["OrderManager"]
 
 
 class OrderManager:
-    """Orders by client order id, with the open ones indexed per strategy."""
+    """Orders by client order id, with the open ones indexed per strategy.
 
-    def __init__(self) -> None:
+    ``keep_closed`` bounds how many finished orders stay queryable (the most recent ones), so a
+    long backtest's memory does not grow with its order count; None keeps them all. A client
+    order id is refused while its order is held here (the factory never repeats one).
+    """
+
+    def __init__(self, *, keep_closed: int | None = None) -> None:
         self._orders: dict[ClientOrderId, Order] = {}
         self._open: dict[StrategyId, dict[ClientOrderId, Order]] = {}
+        self._closed: OrderedDict[ClientOrderId, None] = OrderedDict()
+        self._keep_closed = keep_closed
+        self.created = 0
 
     def create(self, spec: OrderSpec, ts: int) -> tuple[Order, OrderInitialized]:
         """A new order from ``spec``; its id must be new."""
         if spec.client_order_id in self._orders:
             raise UnknownOrder(f"client order id {spec.client_order_id} is already in use")
+        self.created += 1
         init = OrderInitialized.of(spec, ts)
         order = Order(init)
         self._orders[spec.client_order_id] = order
@@ -47,7 +57,18 @@ class OrderManager:
         order.apply(event)
         if order.is_closed:
             self._open.get(order.strategy_id, {}).pop(order.client_order_id, None)
+            self._retire(order)
         return order
+
+    def _retire(self, order: Order) -> None:
+        keep = self._keep_closed
+        if keep is None:
+            return
+        self._closed[order.client_order_id] = None
+        self._closed.move_to_end(order.client_order_id)
+        while len(self._closed) > keep:
+            old, _ = self._closed.popitem(last=False)
+            del self._orders[old]
 
     def get(self, client_order_id: ClientOrderId) -> Order | None:
         """The order with that id."""
