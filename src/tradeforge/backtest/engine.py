@@ -81,6 +81,7 @@ class BacktestEngine(ReplayLoop):
         risk: RiskEngine | None = None,
         bus: InMemoryBus | None = None,
         stride: int = 1,
+        capacity: int = 1 << 16,
     ) -> None:
         self.clock = clock
         self.bus = bus or InMemoryBus()
@@ -96,7 +97,11 @@ class BacktestEngine(ReplayLoop):
         self.trades = TradeRecorder()
         instrument_ids = list(self.instruments)
         self.equity = EquityRecorder(
-            instrument_ids, float(initial_equity), [s.id for s in strategies], stride=stride
+            instrument_ids,
+            float(initial_equity),
+            [s.id for s in strategies],
+            stride=stride,
+            capacity=capacity,
         )
         self.errors: list[StrategyError] = []
         self.fees = Money.zero(base_currency)

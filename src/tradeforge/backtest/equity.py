@@ -62,6 +62,31 @@ class _Book:
         return equity, (a_at != 0).any(axis=1)
 
 
+class _Series:
+    """A growing curve in preallocated arrays (no copy per window, none at the end)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.ts = np.empty(capacity, dtype=np.int64)
+        self.equity = np.empty(capacity, dtype=np.float64)
+        self.invested = np.empty(capacity, dtype=np.bool_)
+        self.size = 0
+
+    def extend(self, ts: _I64, equity: _F64, invested: npt.NDArray[np.bool_]) -> None:
+        end = self.size + len(ts)
+        if end > len(self.ts):  # more points than planned: grow (rare)
+            grown = max(end, 2 * len(self.ts))
+            self.ts = np.resize(self.ts, grown)
+            self.equity = np.resize(self.equity, grown)
+            self.invested = np.resize(self.invested, grown)
+        self.ts[self.size : end] = ts
+        self.equity[self.size : end] = equity
+        self.invested[self.size : end] = invested
+        self.size = end
+
+    def last_ts(self) -> int | None:
+        return int(self.ts[self.size - 1]) if self.size else None
+
+
 class EquityRecorder:
     """Equity curves of the whole run and of each strategy (each as if it had the account's
     starting cash to itself)."""
@@ -73,17 +98,17 @@ class EquityRecorder:
         strategies: list[StrategyId],
         *,
         stride: int = 1,
+        capacity: int = 1 << 16,
     ) -> None:
         self._index = {iid: k for k, iid in enumerate(instruments)}
         self._initial = initial
         self._stride = max(1, stride)
         self._total = _Book(len(instruments))
         self._per = {s: _Book(len(instruments)) for s in strategies}
-        self._parts: dict[StrategyId | None, list[tuple[_I64, _F64, npt.NDArray[np.bool_]]]] = {
-            key: [] for key in (None, *strategies)
-        }
-        self._steps_done = 0
         self._alone = len(strategies) == 1
+        keys: list[StrategyId | None] = [None] if self._alone else [None, *strategies]
+        self._series = {key: _Series(capacity + 1) for key in keys}
+        self._steps_done = 0
         self._final: dict[StrategyId | None, tuple[_I64, _F64, npt.NDArray[np.bool_]]] = {}
 
     def update(
@@ -119,31 +144,20 @@ class EquityRecorder:
         keep = (np.arange(steps) + self._steps_done) % self._stride == self._stride - 1
         idx = np.flatnonzero(keep)
         safe = np.nan_to_num(closes, nan=0.0)
-        books = [(None, self._total)] if self._alone else [(None, self._total), *self._per.items()]
-        for key, book in books:
+        for key, series in self._series.items():
+            book = self._total if key is None else self._per[key]
             equity, invested = book.curve(self._initial, safe)
-            self._parts[key].append((ts[idx], equity[idx], invested[idx]))
+            series.extend(ts[idx], equity[idx], invested[idx])
             # The run's final bar is always on the curve, kept or not by the stride.
-            last = len(ts) - 1
-            self._final[key] = (ts[last:], equity[last:], invested[last:])
+            self._final[key] = (ts[-1:], equity[-1:], invested[-1:])
         self._steps_done += steps
 
     def curve(self, strategy_id: StrategyId | None = None) -> EquityCurve:
         """The recorded curve of one strategy, or of the whole run."""
-        if self._alone:
-            strategy_id = None  # a lone strategy's curve is the run's: recorded once
-        parts = list(self._parts[strategy_id])
-        final = self._final.get(strategy_id)
-        if final is not None and (
-            not parts or not len(parts[-1][0]) or parts[-1][0][-1] != final[0][0]
-        ):
-            parts.append(final)
-        if not parts:
-            return EquityCurve(
-                np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.bool_)
-            )
-        return EquityCurve(
-            np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]),
-        )
+        key = None if self._alone else strategy_id
+        series = self._series[key]
+        final = self._final.get(key)
+        if final is not None and series.last_ts() != int(final[0][0]):
+            series.extend(*final)
+        n = series.size
+        return EquityCurve(series.ts[:n], series.equity[:n], series.invested[:n])

@@ -200,7 +200,8 @@ def run(
         initial_equity=initial.amount,
         risk=RiskEngine(risk),
         bus=InMemoryBus(),
-        stride=-(-total_rows // max(1, max_points)),
+        stride=(stride := max(1, -(-total_rows // max(1, max_points)))),
+        capacity=total_rows // stride + 1,
     )
     engine.run(progress)
     return _result(engine, account, initial, group)
