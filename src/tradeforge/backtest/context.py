@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from tradeforge.bus import TimeEvent
 from tradeforge.domain import (
-    KNOWN_CURRENCIES,
     ClientOrderId,
     ClientOrderIdGenerator,
     Currency,
     Instrument,
     InstrumentId,
+    InvalidValue,
     Money,
     OrderFactory,
     OrderList,
@@ -37,10 +37,10 @@ __all__ = ["BacktestContext"]
 class BacktestContext:
     """One strategy's view of a backtest."""
 
-    def __init__(self, engine: BacktestEngine, strategy: Strategy) -> None:
+    def __init__(self, engine: BacktestEngine, strategy: Strategy, id_prefix: str) -> None:
         self._engine = engine
         self._strategy = strategy
-        self._orders = OrderFactory(strategy.id, ClientOrderIdGenerator(strategy.id.value[:24]))
+        self._orders = OrderFactory(strategy.id, ClientOrderIdGenerator(id_prefix))
 
     @property
     def now_ns(self) -> int:
@@ -81,9 +81,13 @@ class BacktestContext:
 
     def cash(self, currency: str | None = None) -> Money:
         account = self._engine.venue.account
-        chosen: Currency = (
-            self._engine.base_currency if currency is None else KNOWN_CURRENCIES[currency]
-        )
+        if currency is None:
+            chosen: Currency = self._engine.base_currency
+        else:
+            held = {c.code: c for c in account.currencies()}
+            if currency not in held:
+                raise InvalidValue(f"the account holds no {currency!r} (it holds {sorted(held)})")
+            chosen = held[currency]
         return Money.rounded(account.free(chosen), chosen)
 
     def equity(self) -> Money:

@@ -66,6 +66,17 @@ _log = structlog.get_logger("tradeforge.backtest")
 _Denial = tuple[DenyReason, str]
 
 
+def _id_prefixes(strategies: Sequence[Strategy]) -> list[str]:
+    """A distinct client-order-id prefix per strategy (ids are capped at 36 characters)."""
+    prefixes: list[str] = []
+    for n, strategy in enumerate(strategies, start=1):
+        prefix = strategy.id.value[:24]
+        if prefix in prefixes:
+            prefix = f"{strategy.id.value[:20]}~{n}"
+        prefixes.append(prefix)
+    return prefixes
+
+
 class BacktestEngine(ReplayLoop):
     """One backtest run: feeds, strategies, one simulated venue."""
 
@@ -112,7 +123,10 @@ class BacktestEngine(ReplayLoop):
         if len(self._by_id) != len(self.strategies):
             raise InvalidValue("every strategy in a run needs its own strategy_id")
         self._stopped: set[StrategyId] = set()
-        self._contexts = {s.id: BacktestContext(self, s) for s in strategies}
+        self._contexts = {
+            s.id: BacktestContext(self, s, prefix)
+            for s, prefix in zip(strategies, _id_prefixes(strategies), strict=True)
+        }
         self._subs: dict[int, tuple[tuple[Strategy, Callable[[BarRef], None]], ...]] = {}
         self._step = 0
         self._last_close = np.full(len(instrument_ids), np.nan)

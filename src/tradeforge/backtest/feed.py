@@ -24,7 +24,7 @@ from tradeforge.domain import Bar, Instrument, InstrumentId, Price, Quantity, Ti
 from tradeforge.strategy import Cursor, Indicator
 from tradeforge.strategy.indicators import BLOCK_BARS, COLUMNS
 
-__all__ = ["BarChunk", "BarFeed", "BarRef"]
+__all__ = ["BarBlock", "BarChunk", "BarFeed", "BarRef"]
 
 _Columns = dict[str, npt.NDArray[np.float64]]
 
@@ -78,6 +78,7 @@ class BarFeed:
         self.low: list[float] = []
         self.close: list[float] = []
         self.volume: list[float] = []
+        self.block = BarBlock(self)
         self.pos = 0  # next row to replay
         self.n = 0
         self.rows_seen = 0
@@ -127,8 +128,11 @@ class BarFeed:
         self.low = columns["low"].tolist()
         self.close = columns["close"].tolist()
         self.volume = columns["volume"].tolist()
+        self.block = BarBlock(self)
         self.pos, self.n = start, len(self.ts_open)
         self.rows_seen += self.n - start
+        # Until the replay reaches the block, indicators read the last bar already seen.
+        self.cursor.i = start - 1
         return True
 
     def _compute(
@@ -181,68 +185,81 @@ class BarFeed:
         return Quantity.from_raw(round(value * self._size_scale), self._size_precision)
 
     def bar(self, i: int) -> BarRef:
-        """The lazy bar at row ``i`` of the current chunk."""
-        return BarRef(self, i)
+        """The lazy bar at row ``i`` of the current block."""
+        return BarRef(self.block, i)
+
+
+class BarBlock:
+    """The lists of one loaded block of a feed; bars keep the block they came from, so a bar
+    read after the feed moved on still shows its own prices."""
+
+    __slots__ = ("close", "feed", "high", "low", "open", "ts_close", "ts_open", "volume")
+
+    def __init__(self, feed: BarFeed) -> None:
+        self.feed = feed
+        self.ts_open, self.ts_close = feed.ts_open, feed.ts_close
+        self.open, self.high, self.low = feed.open, feed.high, feed.low
+        self.close, self.volume = feed.close, feed.volume
 
 
 class BarRef:
     """A bar of a feed, read lazily; ``to_bar()`` gives the domain ``Bar``."""
 
-    __slots__ = ("_feed", "_i")
+    __slots__ = ("_b", "_i")
 
-    def __init__(self, feed: BarFeed, i: int) -> None:
-        self._feed = feed
+    def __init__(self, block: BarBlock, i: int) -> None:
+        self._b = block
         self._i = i
 
     @property
     def instrument_id(self) -> InstrumentId:
         """The instrument."""
-        return self._feed.instrument_id
+        return self._b.feed.instrument_id
 
     @property
     def timeframe(self) -> Timeframe:
         """The bar length."""
-        return self._feed.timeframe
+        return self._b.feed.timeframe
 
     @property
     def ts_event(self) -> int:
         """Close time (UTC ns)."""
-        return self._feed.ts_close[self._i]
+        return self._b.ts_close[self._i]
 
     @property
     def ts_init(self) -> int:
         """Same as ``ts_event`` in a replay."""
-        return self._feed.ts_close[self._i]
+        return self._b.ts_close[self._i]
 
     @property
     def ts_open(self) -> int:
         """Open time (UTC ns)."""
-        return self._feed.ts_open[self._i]
+        return self._b.ts_open[self._i]
 
     @property
     def open(self) -> Price:
         """Open price."""
-        return self._feed.price(self._feed.open[self._i])
+        return self._b.feed.price(self._b.open[self._i])
 
     @property
     def high(self) -> Price:
         """High price."""
-        return self._feed.price(self._feed.high[self._i])
+        return self._b.feed.price(self._b.high[self._i])
 
     @property
     def low(self) -> Price:
         """Low price."""
-        return self._feed.price(self._feed.low[self._i])
+        return self._b.feed.price(self._b.low[self._i])
 
     @property
     def close(self) -> Price:
         """Close price."""
-        return self._feed.price(self._feed.close[self._i])
+        return self._b.feed.price(self._b.close[self._i])
 
     @property
     def volume(self) -> Quantity:
         """Volume."""
-        return self._feed.quantity(self._feed.volume[self._i])
+        return self._b.feed.quantity(self._b.volume[self._i])
 
     def to_bar(self) -> Bar:
         """The domain ``Bar`` (validated)."""
@@ -259,8 +276,8 @@ class BarRef:
         )
 
     def __repr__(self) -> str:
-        f, i = self._feed, self._i
+        b, i = self._b, self._i
         return (
-            f"BarRef({f.instrument_id} {f.timeframe} close_ts={f.ts_close[i]} "
-            f"o={f.open[i]} h={f.high[i]} l={f.low[i]} c={f.close[i]} v={f.volume[i]})"
+            f"BarRef({b.feed.instrument_id} {b.feed.timeframe} close_ts={b.ts_close[i]} "
+            f"o={b.open[i]} h={b.high[i]} l={b.low[i]} c={b.close[i]} v={b.volume[i]})"
         )

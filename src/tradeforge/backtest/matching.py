@@ -141,36 +141,37 @@ class MatchingEngine(PathWalking):
         quantity: Quantity | None = None,
         price: Price | None = None,
         trigger_price: Price | None = None,
-    ) -> None:
-        """Change a working order; a new price or a larger size loses time priority."""
+    ) -> bool:
+        """Change a working order; a new price or a larger size loses time priority.
+        Returns whether the change was applied (else it was rejected)."""
         order = self._orders.get(client_order_id)
         reject = self._listener.modify_rejected
         if order is None:
             reject(client_order_id, RejectReason.UNKNOWN_ORDER, "order is not working", ts)
-            return
+            return False
         inst = self.instrument
         if price is not None and (order.price is None or not inst.is_on_tick(price)):
             why = "has no limit price" if order.price is None else f"{price} is off tick"
             reject(client_order_id, RejectReason.PRICE_OFF_TICK, f"price {why}", ts)
-            return
+            return False
         if trigger_price is not None and (
             order.trigger is None or not inst.is_on_tick(trigger_price)
         ):
             reject(client_order_id, RejectReason.PRICE_OFF_TICK, "trigger price not valid", ts)
-            return
+            return False
         if quantity is not None and (
             not inst.is_on_lot(quantity) or quantity.as_decimal() <= order.filled
         ):
             msg = f"quantity {quantity} must be on lot and above the filled {order.filled}"
             reject(client_order_id, RejectReason.QUANTITY_OFF_LOT, msg, ts)
-            return
+            return False
         if price is not None and order.spec.post_only:
             opposite = self.reference_price(order.is_buy)
             new = price.as_decimal()
             if opposite is not None and (new >= opposite if order.is_buy else new <= opposite):
                 msg = f"post-only {new} would cross {opposite}"
                 reject(client_order_id, RejectReason.POST_ONLY_WOULD_CROSS, msg, ts)
-                return
+                return False
         if (price is not None and price.as_decimal() != order.price) or (
             quantity is not None and quantity.as_decimal() > order.quantity
         ):
@@ -186,6 +187,7 @@ class MatchingEngine(PathWalking):
         self._listener.order_updated(order, ts)
         if not order.held:
             self._arrive(order, ts)
+        return True
 
     # ---------------------------------------------------------- market data
     def on_bar(self, bar: BarLike) -> None:

@@ -69,14 +69,16 @@ class ReplayLoop:
         ts_open, ts_close = feed.ts_open, feed.ts_close
         advance = self.clock.advance_to
         now = self.clock.timestamp_ns()  # another feed may have moved the clock past an open
+        block = feed.block
         for i in range(start, end):
-            cursor.i = i
             self._step = i - start
             if ts_open[i] > now:
-                advance(ts_open[i])
-            bar = BarRef(feed, i)
+                advance(ts_open[i])  # timers until the open still see the previous bar
+            bar = BarRef(block, i)
             on_bar(bar)
             now = ts_close[i]
+            advance(now - 1)  # and so do timers inside the bar: it has not closed yet
+            cursor.i = i
             advance(now)
             for strategy, hook in self._subs[k]:
                 try:
@@ -122,19 +124,25 @@ class ReplayLoop:
     ) -> None:
         feeds, clock = self.feeds, self.clock
         opened = min(feeds[k].ts_open[i] for k, i in keys[start:end])
+        self._step = start
         if opened > clock.timestamp_ns():
             clock.advance_to(opened)
         bars = []
         for step in range(start, end):
             k, i = keys[step]
             feed = feeds[k]
-            feed.cursor.i = i
             self._step = step
-            bar = BarRef(feed, i)
+            bar = BarRef(feed.block, i)
             bars.append(bar)
             self.venue.engines[feed.instrument_id].on_bar(bar)
             closes[step, self._column[feed.instrument_id]] = feed.close[i]
-        clock.advance_to(feeds[keys[start][0]].ts_close[keys[start][1]])
+        closed = feeds[keys[start][0]].ts_close[keys[start][1]]
+        if closed - 1 > clock.timestamp_ns():
+            clock.advance_to(closed - 1)  # timers inside the bars still see the previous ones
+        for step in range(start, end):
+            k, i = keys[step]
+            feeds[k].cursor.i = i
+        clock.advance_to(closed)
         for step, bar in zip(range(start, end), bars, strict=True):
             self._step = step
             for strategy, hook in self._subs[keys[step][0]]:

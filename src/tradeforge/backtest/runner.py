@@ -162,9 +162,7 @@ def run(
     if initial.amount <= 0:
         raise InvalidValue(f"cash must be positive, got {initial}")
     for strategy in group:
-        if not strategy.instrument_ids:
-            strategy.instrument_ids = tuple(chosen)
-        missing = [i for i in strategy.instrument_ids if i not in chosen]
+        missing = [i for i in strategy.configured_instruments if i not in chosen]
         if missing:
             raise InvalidValue(f"strategy {strategy.id} trades {missing[0]}, which has no bars")
     venue_id = venues.pop()
@@ -235,12 +233,20 @@ def _sources(
         info = catalog.info(iid, frame)
         rows += info.rows
         firsts.append(max(info.first_ts, start_ns or info.first_ts))
-        inst = defined.get(iid) or spot_pair(
-            iid,
-            price_precision=info.price_precision,
-            size_precision=info.size_precision,
-            fee=fee or Decimal(0),
-        )
+        given = defined.get(iid)
+        if given is not None:
+            inst = (
+                given
+                if fee is None
+                else msgspec.structs.replace(given, maker_fee=fee, taker_fee=fee)
+            )
+        else:
+            inst = spot_pair(
+                iid,
+                price_precision=info.price_precision,
+                size_precision=info.size_precision,
+                fee=fee or Decimal(0),
+            )
         out[iid] = (inst, catalog.iter_bars(iid, frame, start_ns=start_ns, end_ns=end_ns))
     return out, rows, min(firsts)
 

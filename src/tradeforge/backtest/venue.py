@@ -174,34 +174,38 @@ class SimulatedVenue:
                 )
             )
             return
+        lock: tuple[Currency, Decimal] | None = None
         if not order.held and (command.quantity is not None or command.price is not None):
-            # A bigger or dearer order needs its lock raised first (or the modify is refused).
+            # A bigger or dearer order needs more funds locked, or the modify is refused.
             qty = command.quantity.as_decimal() if command.quantity is not None else order.quantity
-            price = command.price or order.spec.price or order.spec.trigger_price
-            ref = price.as_decimal() if price is not None else engine.reference_price(order.is_buy)
+            limit = command.price.as_decimal() if command.price is not None else order.price
+            ref = limit if limit is not None else order.trigger
+            ref = ref if ref is not None else engine.reference_price(order.is_buy)
             if ref is not None:
                 spec = order.spec
-                currency, amount = self._cost(
+                lock = self._cost(
                     engine.instrument, spec.is_buy, qty - order.filled, ref, spec.reduce_only
                 )
-                if not self.account.relock(self._lock_key(spec), currency, amount):
+                if not self.account.can_relock(self._lock_key(spec), lock[1]):
                     self._emit(
                         OrderModifyRejected(
                             **spec.ids(),
                             reason=RejectReason.INSUFFICIENT_BALANCE,
-                            message=f"needs {amount} {currency}",
+                            message=f"needs {lock[1]} {lock[0]}",
                             ts_event=ts,
                             ts_init=ts,
                         )
                     )
                     return
-        engine.modify(
+        applied = engine.modify(
             command.client_order_id,
             ts,
             quantity=command.quantity,
             price=command.price,
             trigger_price=command.trigger_price,
         )
+        if applied and lock is not None:
+            self.account.relock(self._lock_key(order.spec), *lock)
 
     def _engine(self, instrument_id: InstrumentId) -> MatchingEngine:
         engine = self.engines.get(instrument_id)
@@ -209,23 +213,26 @@ class SimulatedVenue:
             raise InvalidValue(f"{instrument_id} is not traded at {self.venue}")
         return engine
 
-    def _submit(self, spec: OrderSpec, ts: int, *, held: bool) -> None:
+    def _submit(self, spec: OrderSpec, ts: int, *, held: bool) -> bool:
+        """Accept or reject one order; True when accepted."""
         engine = self.engines.get(spec.instrument_id)
         if engine is None:
             self._reject(spec, RejectReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} unknown", ts)
-            return
+            return False
         if engine.get(spec.client_order_id) is not None:
             self._reject(spec, RejectReason.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.", ts)
-            return
+            return False
         if not held:
             problem = self._check_funds(engine, spec)
             if problem is not None:
                 self._reject(spec, problem[0], problem[1], ts)
-                return
+                return False
         self._strategy_of[spec.client_order_id] = spec
         if engine.submit(spec, ts, held=held) is None:
             self.account.release(self._lock_key(spec))
             self._strategy_of.pop(spec.client_order_id, None)
+            return False
+        return True
 
     def _submit_list(self, command: SubmitOrderList, ts: int) -> None:
         orders = command.order_list.orders
@@ -233,8 +240,16 @@ class SimulatedVenue:
         for spec in orders:
             if spec.contingency_type is ContingencyType.OTO:
                 children.update(spec.linked_order_ids)
+        # Held children first, so a parent that fills at once finds them to release.
         for spec in orders:
-            self._submit(spec, ts, held=spec.client_order_id in children)
+            if spec.client_order_id in children:
+                self._submit(spec, ts, held=True)
+        for spec in orders:
+            if spec.client_order_id not in children and not self._submit(spec, ts, held=False):
+                engine = self.engines[spec.instrument_id]
+                for child in spec.linked_order_ids:
+                    if engine.get(child) is not None:
+                        engine.cancel(child, ts, "parent order was rejected")
 
     # ------------------------------------------------------- funds and risk
     @staticmethod

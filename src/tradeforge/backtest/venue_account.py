@@ -4,7 +4,8 @@ Cash (spot) accounts hold every currency: a buy pays notional + fee in the quote
 receives the base; a sell does the reverse. Margin accounts hold the settlement currency only: a
 fill moves the balance by its realized PnL minus its fee, and open orders lock initial margin
 (notional / leverage). Orders lock what they may spend when they are accepted; the lock shrinks as
-they fill and is released when they end. An OCO group shares one lock (only one leg can fill).
+they fill and is released when they end. An OCO group shares one lock (once one leg fills,
+the others are canceled).
 """
 
 from __future__ import annotations
@@ -84,6 +85,13 @@ class VenueAccount:
             existing.members += 1
         self._locked[currency] = self._locked.get(currency, Decimal(0)) + extra
         return True
+
+    def can_relock(self, key: str, amount: Decimal) -> bool:
+        """Whether the lock under ``key`` could be set to ``amount`` (see ``relock``)."""
+        lock = self._locks.get(key)
+        if lock is None:
+            return True
+        return amount - lock.amount <= self.free(lock.currency)
 
     def relock(self, key: str, currency: Currency, amount: Decimal) -> bool:
         """Set the lock under ``key`` to ``amount`` (an order was changed); False when the

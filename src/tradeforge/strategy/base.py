@@ -98,9 +98,10 @@ class Strategy:
         }
         self.check_params()
         self.id = StrategyId(strategy_id or f"{self.name}-1")
-        self.instrument_ids: tuple[InstrumentId, ...] = tuple(
+        self.configured_instruments: tuple[InstrumentId, ...] = tuple(
             i if isinstance(i, InstrumentId) else InstrumentId.from_str(i) for i in instruments
         )
+        self._bound_instruments: tuple[InstrumentId, ...] | None = None
         self._ctx: StrategyContext | None = None
 
     # ------------------------------------------------------------- lifecycle
@@ -115,8 +116,9 @@ class Strategy:
     def bind(self, ctx: StrategyContext, instruments: Sequence[InstrumentId]) -> None:
         """Attach to the node that runs this strategy (called by the node)."""
         self._ctx = ctx
-        if not self.instrument_ids:
-            self.instrument_ids = tuple(instruments)
+        # The run's instruments when none were configured; the strategy object itself keeps
+        # its configuration, so it can run again elsewhere.
+        self._bound_instruments = self.configured_instruments or tuple(instruments)
 
     @property
     def ctx(self) -> StrategyContext:
@@ -124,6 +126,14 @@ class Strategy:
         if self._ctx is None:
             raise InvalidValue(f"strategy {self.id} is not running: no context yet")
         return self._ctx
+
+    @property
+    def instrument_ids(self) -> tuple[InstrumentId, ...]:
+        """The instruments the strategy trades (in a run: the configured ones, or all of the
+        run's when none were configured)."""
+        if self._bound_instruments is not None:
+            return self._bound_instruments
+        return self.configured_instruments
 
     @property
     def instrument_id(self) -> InstrumentId:

@@ -179,13 +179,13 @@ class Indicator:
 
     @property
     def value(self) -> float:
-        """The current value."""
-        return self._values[self._cursor.i]
+        """The current value (NaN before the first bar)."""
+        return self[-1]
 
     @property
     def ready(self) -> bool:
         """True once the current value is defined."""
-        return not math.isnan(self._values[self._cursor.i])
+        return not math.isnan(self[-1])
 
     def crossed_above(self, other: Indicator) -> bool:
         """True when this was below ``other`` at the previous bar and is above it now."""

@@ -451,7 +451,7 @@ def test_a_bracket_is_accepted_whole_and_its_exits_work_once_the_entry_fills() -
     harness.tape.flat("100.00")  # the entry fills at the open
     harness.tape.bar("100.00", "106.00", "99.00", "105.50")
 
-    assert accepted == [entry, stop, target]
+    assert accepted == [stop, target, entry]  # the held exits first, then the entry
     fills = harness.of_type(OrderFilled)
     assert [(f.client_order_id, f.last_px) for f in fills] == [
         (entry, Price("100.00")),
