@@ -67,8 +67,9 @@ class ReplayLoop:
         on_bar = engine.on_bar
         cursor = feed.cursor
         ts_open, ts_close = feed.ts_open, feed.ts_close
-        advance = self.clock.advance_to
-        now = self.clock.timestamp_ns()  # another feed may have moved the clock past an open
+        clock = self.clock
+        advance = clock.advance_to
+        now = clock.timestamp_ns()  # another feed may have moved the clock past an open
         block = feed.block
         for i in range(start, end):
             self._step = i - start
@@ -77,7 +78,8 @@ class ReplayLoop:
             bar = BarRef(block, i)
             on_bar(bar)
             now = ts_close[i]
-            advance(now - 1)  # and so do timers inside the bar: it has not closed yet
+            if not clock.idle:
+                advance(now - 1)  # and so do timers inside the bar: it has not closed yet
             cursor.i = i
             advance(now)
             for strategy, hook in self._subs[k]:

@@ -84,6 +84,11 @@ class ReplayClock:
         """Names of the timers and alerts still set, sorted."""
         return sorted(self._timers)
 
+    @property
+    def idle(self) -> bool:
+        """True when no timer or alert is set (advancing then only moves time)."""
+        return not self._timers
+
     def next_event_ns(self) -> int | None:
         """When the next timer or alert is due, or None if none is set."""
         heap = self._heap
