@@ -238,7 +238,7 @@ class MatchingEngine(PathWalking):
             for order in self.orders():
                 order.marketable_on_arrival = False  # whatever is left now rests
                 if self._working(order) and order.triggered and order.time_in_force in IMMEDIATE:
-                    self._close(order, "IOC remainder" if order.filled else "not filled", ts)
+                    self._close_rest(order, ts, "not filled")
         finally:
             self._in_bar = False
             self._capacity = self._volume = None
@@ -276,7 +276,7 @@ class MatchingEngine(PathWalking):
             if order.triggered and self._working(order):
                 self._take_from_book(order, ts, maker=resting)
             if order.triggered and self._working(order) and order.time_in_force in IMMEDIATE:
-                self._close(order, "IOC remainder" if order.filled else "not filled at once", ts)
+                self._close_rest(order, ts, "not filled at once")
 
     # ------------------------------------------------------------ internals
     def _arrive(self, order: WorkingOrder, ts: int) -> None:
@@ -303,13 +303,13 @@ class MatchingEngine(PathWalking):
         elif order.is_resting_limit:
             ref = self.reference_price(order.is_buy)
             assert order.price is not None
-            if ref is not None and (order.price >= ref if order.is_buy else order.price <= ref):
+            if ref is not None and order.crosses(ref):
                 if waits:
                     order.marketable_on_arrival = True
                 else:
                     self._fill_now(order, ts, limit=order.price)
         if self._working(order) and order.time_in_force in IMMEDIATE and not waits:
-            self._close(order, "IOC remainder" if order.filled else "not filled at once", ts)
+            self._close_rest(order, ts, "not filled at once")
 
     def _fill_now(self, order: WorkingOrder, ts: int, limit: Decimal | None = None) -> None:
         if not self._book.empty and not self._in_bar:

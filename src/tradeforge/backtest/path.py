@@ -39,6 +39,10 @@ class PathWalking:
     def _close(self, order: WorkingOrder, reason: str, ts: int, *, cascade: bool = True) -> None:
         raise NotImplementedError
 
+    def _close_rest(self, order: WorkingOrder, ts: int, unfilled: str) -> None:
+        # What an IOC/FOK order could not fill at once is canceled.
+        self._close(order, "IOC remainder" if order.filled else unfilled, ts)
+
     def _working(self, order: WorkingOrder) -> bool:
         return not order.held and order.id in self._orders
 
@@ -71,13 +75,11 @@ class PathWalking:
                 )
                 if order.is_market:
                     self._fill(order, o, TAKER, ts)
-                elif order.price is not None and (
-                    order.price >= o if order.is_buy else order.price <= o
-                ):
+                elif order.crosses(o):
                     self._fill(order, o, TAKER if taker else MAKER, ts)
             order.marketable_on_arrival = False
             if order.triggered and self._working(order) and order.time_in_force in IMMEDIATE:
-                self._close(order, "IOC remainder" if order.filled else "not filled at open", ts)
+                self._close_rest(order, ts, "not filled at open")
 
     @staticmethod
     def _gapped(order: WorkingOrder, prev: Decimal, o: Decimal) -> bool:
@@ -131,19 +133,10 @@ class PathWalking:
         self._trigger(order, ts)
         if not self._working(order):
             return
-        if order.is_market or (
-            order.price is not None
-            and (order.price >= level if order.is_buy else order.price <= level)
-        ):
+        if order.is_market or (order.crosses(level)):
             self._fill(order, level, TAKER, ts)
         if self._working(order) and order.time_in_force in IMMEDIATE:
             self._close(order, "IOC remainder", ts)
-
-    @staticmethod
-    def _crosses(order: WorkingOrder, px: Decimal) -> bool:
-        return order.price is not None and (
-            order.price >= px if order.is_buy else order.price <= px
-        )
 
     # --------------------------------------------------------------- trades
     def _sweep(self, px: Decimal, ts: int) -> None:
@@ -156,14 +149,9 @@ class PathWalking:
                 if not order.beyond(px):
                     continue
                 self._trigger(order, ts)
-                if order.is_market or (
-                    order.price is not None
-                    and (order.price >= px if order.is_buy else order.price <= px)
-                ):
+                if order.is_market or (order.crosses(px)):
                     self._fill(order, px, TAKER, ts)
-            elif order.is_market or (order.marketable_on_arrival and self._crosses(order, px)):
+            elif order.is_market or (order.marketable_on_arrival and order.crosses(px)):
                 self._fill(order, px, TAKER, ts)  # it was waiting for this trade
-            elif order.price is not None and (
-                order.price >= px if order.is_buy else order.price <= px
-            ):
+            elif order.price is not None and order.crosses(px):
                 self._fill(order, order.price, MAKER, ts)

@@ -264,11 +264,9 @@ class SimulatedVenue:
         inst = engine.instrument
         qty = spec.quantity.as_decimal()
         net = self._net[inst.id]
-        if spec.reduce_only:
-            reduces = (net < 0) if spec.is_buy else (net > 0)
-            if not reduces or qty > abs(net):
-                msg = f"reduce-only {spec.side} {qty} would increase position {net}"
-                return RejectReason.REDUCE_ONLY_WOULD_INCREASE, msg
+        if self._increases(spec, qty):
+            msg = f"reduce-only {spec.side} {qty} would increase position {net}"
+            return RejectReason.REDUCE_ONLY_WOULD_INCREASE, msg
         px = spec.price or spec.trigger_price
         ref = px.as_decimal() if px is not None else engine.reference_price(spec.is_buy)
         if ref is None:
@@ -283,6 +281,14 @@ class SimulatedVenue:
             msg = f"needs {amount} {currency}, free {free} {currency}"
             return RejectReason.INSUFFICIENT_BALANCE, msg
         return None
+
+    def _increases(self, spec: OrderSpec, qty: Decimal) -> bool:
+        """True for a reduce-only order of ``qty`` that would not just reduce the position."""
+        if not spec.reduce_only:
+            return False
+        net = self._net[spec.instrument_id]
+        reduces = (net < 0) if spec.is_buy else (net > 0)
+        return not reduces or qty > abs(net)
 
     def _sells_more_than_held(self, inst: Instrument, is_buy: bool, qty: Decimal) -> bool:
         # Shares (and other spot instruments without a base currency) in a cash account:
@@ -420,11 +426,8 @@ class SimulatedVenue:
     ) -> RejectReason | None:
         spec = order.spec
         inst = self.instruments[spec.instrument_id]
-        net = self._net[inst.id]
-        if spec.reduce_only:
-            reduces = (net < 0) if spec.is_buy else (net > 0)
-            if not reduces or quantity > abs(net):
-                return RejectReason.REDUCE_ONLY_WOULD_INCREASE
+        if self._increases(spec, quantity):
+            return RejectReason.REDUCE_ONLY_WOULD_INCREASE
         if self._sells_more_than_held(inst, spec.is_buy, quantity):
             return RejectReason.INSUFFICIENT_BALANCE
         currency, cost = self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)

@@ -140,6 +140,11 @@ class WorkingOrder:
             return ask <= trigger if self.is_buy else bid >= trigger
         return ask >= trigger if self.is_buy else bid <= trigger
 
+    def crosses(self, price: Decimal) -> bool:
+        """True when its limit is marketable at ``price`` (a buy limit at or above it)."""
+        limit = self.price
+        return limit is not None and (limit >= price if self.is_buy else limit <= price)
+
     def beyond(self, price: Decimal) -> bool:
         """True when the market at ``price`` is already past this untriggered order's trigger."""
         level = self.level(up=True)
