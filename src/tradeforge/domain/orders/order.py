@@ -75,7 +75,7 @@ class Order:
         self.status: OrderStatus = _S.INITIALIZED
         self.account_id: AccountId | None = None
         self.venue_order_id: VenueOrderId | None = None
-        self.filled_qty: Quantity = Quantity(0, spec.quantity.precision)
+        self.filled_qty: Quantity = Quantity.from_raw(0, spec.quantity.precision)
         self.fees: dict[Currency, Money] = {}
         self.events: list[OrderEvent] = [init]
         self.ts_init: int = init.ts_init
