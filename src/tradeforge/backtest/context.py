@@ -26,7 +26,7 @@ from tradeforge.domain import (
     Timeframe,
     UnknownInstrument,
 )
-from tradeforge.strategy import Indicator, Strategy
+from tradeforge.strategy import BarLike, Indicator, Strategy
 
 if TYPE_CHECKING:
     from tradeforge.backtest.engine import BacktestEngine
@@ -61,6 +61,16 @@ class BacktestContext:
     ) -> Indicator:
         self._engine.feed_for(instrument_id, timeframe).add_indicator(indicator)
         return indicator
+
+    def recent_bars(
+        self, instrument_id: InstrumentId, n: int, *, keep: bool = False
+    ) -> Sequence[BarLike]:
+        if n < 1:
+            raise InvalidValue(f"recent_bars needs n >= 1, got {n}")
+        feed = self._engine.feed_for(instrument_id, None)
+        if keep:
+            feed.keep = max(feed.keep, n)
+        return feed.recent(n)
 
     def position(self, instrument_id: InstrumentId) -> PositionChanged | None:
         position = self._engine.position(self._strategy.id, instrument_id)

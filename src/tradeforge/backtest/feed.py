@@ -79,6 +79,7 @@ class BarFeed:
         self.close: list[float] = []
         self.volume: list[float] = []
         self.block = BarBlock(self)
+        self.keep = 0  # bars strategies want to read back across blocks
         self.pos = 0  # next row to replay
         self.n = 0
         self.rows_seen = 0
@@ -94,8 +95,15 @@ class BarFeed:
 
     @property
     def window(self) -> int:
-        """Bars of history the indicators need before a block."""
-        return max([ind.window for ind in self.indicators] or [0])
+        """Bars kept before a block: what the indicators need, or what strategies asked to
+        read back (``keep``), whichever is more."""
+        return max([self.keep, *(ind.window for ind in self.indicators)])
+
+    def recent(self, n: int) -> list[BarRef]:
+        """The last ``n`` closed bars, oldest first (fewer at the start of history, or when
+        more were asked than ``keep``)."""
+        i = self.cursor.i
+        return [BarRef(self.block, j) for j in range(max(0, i - n + 1), i + 1)]
 
     def load_next(self) -> bool:
         """Load the next block of history (see ``strategy.indicators``), after the tail the

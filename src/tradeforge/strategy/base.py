@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from tradeforge.bus import TimeEvent
 from tradeforge.domain import (
@@ -31,34 +31,12 @@ from tradeforge.domain import (
     TimeInForce,
     TradeTick,
 )
+from tradeforge.strategy.bars import BarLike
 from tradeforge.strategy.context import StrategyContext
 from tradeforge.strategy.indicators import Indicator
 from tradeforge.strategy.params import Param
 
 __all__ = ["BarLike", "Strategy"]
-
-
-class BarLike(Protocol):
-    """A closed bar as hooks receive it (a domain ``Bar`` or the backtester's lazy view)."""
-
-    @property
-    def instrument_id(self) -> InstrumentId: ...
-    @property
-    def timeframe(self) -> Timeframe: ...
-    @property
-    def open(self) -> Price: ...
-    @property
-    def high(self) -> Price: ...
-    @property
-    def low(self) -> Price: ...
-    @property
-    def close(self) -> Price: ...
-    @property
-    def volume(self) -> Quantity: ...
-    @property
-    def ts_event(self) -> int: ...
-    @property
-    def ts_open(self) -> int: ...
 
 
 class Strategy:
@@ -185,6 +163,15 @@ class Strategy:
         ``self.indicator("SMA", timeperiod=10)``."""
         indicator = Indicator(function, source=source, output=output, **params)
         return self.ctx.add_indicator(indicator, instrument_id or self.instrument_id, timeframe)
+
+    def history(self, n: int, instrument_id: InstrumentId | None = None) -> Sequence[BarLike]:
+        """The last ``n`` closed bars (oldest first); call ``keep_history(n)`` in ``on_start``
+        to always have that many."""
+        return self.ctx.recent_bars(instrument_id or self.instrument_id, n)
+
+    def keep_history(self, n: int, instrument_id: InstrumentId | None = None) -> None:
+        """Ask the node to keep the last ``n`` bars readable with ``history``."""
+        self.ctx.recent_bars(instrument_id or self.instrument_id, n, keep=True)
 
     def position(self, instrument_id: InstrumentId | None = None) -> PositionChanged | None:
         """A snapshot of the position in an instrument (the first one by default)."""

@@ -26,6 +26,7 @@ from tradeforge.domain import (
     Quantity,
     Timeframe,
 )
+from tradeforge.strategy.bars import BarLike
 from tradeforge.strategy.indicators import Indicator
 
 __all__ = ["StrategyContext"]
@@ -52,6 +53,14 @@ class StrategyContext(Protocol):
         self, indicator: Indicator, instrument_id: InstrumentId, timeframe: Timeframe | None
     ) -> Indicator:
         """Feed ``indicator`` from the bars of ``instrument_id``."""
+        ...
+
+    def recent_bars(
+        self, instrument_id: InstrumentId, n: int, *, keep: bool = False
+    ) -> Sequence[BarLike]:
+        """The last ``n`` closed bars of ``instrument_id``, oldest first. With ``keep=True``
+        (call it so in ``on_start``) the node keeps that many at all times; otherwise fewer may
+        come back after a gap in what it keeps."""
         ...
 
     def position(self, instrument_id: InstrumentId) -> PositionChanged | None:
