@@ -105,7 +105,7 @@ class BacktestEngine(ReplayLoop):
         self.risk = risk or RiskEngine()
         self.oms = OrderManager(keep_closed=10_000)
         self.positions = PositionBook(PositionMode.NETTING, self.instruments)
-        self.trades = TradeRecorder()
+        self.trades = TradeRecorder(self.instruments)
         instrument_ids = list(self.instruments)
         self.equity = EquityRecorder(
             instrument_ids,

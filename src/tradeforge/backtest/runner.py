@@ -53,7 +53,7 @@ class StrategyResult(msgspec.Struct, frozen=True, kw_only=True):
 
     strategy_id: StrategyId
     metrics: Metrics
-    trades: list[RoundTrip]
+    trades: Sequence[RoundTrip]
     equity: EquityCurve
 
 
@@ -61,7 +61,7 @@ class BacktestResult(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a run produced; ``metrics``/``trades``/``equity`` are for the whole run."""
 
     metrics: Metrics
-    trades: list[RoundTrip]
+    trades: Sequence[RoundTrip]
     equity: EquityCurve
     strategies: dict[StrategyId, StrategyResult]
     initial_cash: Money
@@ -313,7 +313,7 @@ def _result(
     per: dict[StrategyId, StrategyResult] = {}
     for strategy in group:
         sid = strategy.id
-        trades = [t for t in engine.trades.trades if t.strategy_id == sid]
+        trades = engine.trades.trades.of_strategy(sid)
         mine = [p for p in engine.positions if p.strategy_id == sid]
         s_fees = engine.strategy_fees(sid)
         # As if the strategy had the starting cash to itself: cash moves by its fills only.

@@ -7,16 +7,17 @@ the currency, the remainder to the new trade, so fees still add up exactly).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
-from tradeforge.backtest.results import RoundTrip
+from tradeforge.backtest.trade_log import TradeLog
 from tradeforge.domain import (
+    Instrument,
     InstrumentId,
     Money,
     OrderFilled,
     OrderSide,
     PositionSide,
-    Quantity,
     StrategyId,
 )
 from tradeforge.domain.exact import ROUNDING
@@ -50,8 +51,9 @@ class _Open:
 class TradeRecorder:
     """Round trips from a stream of fills and the PnL each realized."""
 
-    def __init__(self) -> None:
-        self.trades: list[RoundTrip] = []
+    def __init__(self, instruments: Mapping[InstrumentId, Instrument]) -> None:
+        self.trades = TradeLog()
+        self._instruments = instruments
         self._open: dict[tuple[StrategyId, InstrumentId], _Open] = {}
 
     def on_fill(self, fill: OrderFilled, before: Decimal, realized: Money) -> None:
@@ -97,18 +99,16 @@ class TradeRecorder:
     ) -> None:
         del self._open[key]
         self.trades.append(
-            RoundTrip(
-                instrument_id=fill.instrument_id,
-                strategy_id=fill.strategy_id,
-                side=trade.side,
-                quantity=Quantity(trade.entry_qty),
-                entry_ts=trade.ts,
-                exit_ts=fill.ts_event,
-                entry_price=trade.entry_notional / trade.entry_qty,
-                exit_price=trade.exit_notional / trade.exit_qty,
-                pnl=trade.pnl,
-                fees=trade.fees,
-            )
+            instrument=self._instruments[fill.instrument_id],
+            strategy_id=fill.strategy_id,
+            side=trade.side,
+            quantity=trade.entry_qty,
+            entry_ts=trade.ts,
+            exit_ts=fill.ts_event,
+            entry_notional=trade.entry_notional,
+            exit_notional=trade.exit_notional,
+            pnl=trade.pnl,
+            fees=trade.fees,
         )
 
     @property

@@ -44,7 +44,7 @@ class Books:
 
     def __init__(self) -> None:
         self.positions = PositionBook(PositionMode.NETTING, {PAIR.id: PAIR})
-        self.trades = TradeRecorder()
+        self.trades = TradeRecorder({PAIR.id: PAIR})
         self.fills: list[OrderFilled] = []
 
     def fill(self, side: OrderSide, qty: str, price: str, fee: str, minute: int) -> None:
@@ -152,7 +152,7 @@ def test_a_short_round_trip_gains_when_the_price_falls() -> None:
 
 
 def test_trades_are_kept_apart_per_strategy() -> None:
-    recorder = TradeRecorder()
+    recorder = TradeRecorder({PAIR.id: PAIR})
     zero = usdt("0")
     for sid in ("a", "b"):
         recorder.on_fill(

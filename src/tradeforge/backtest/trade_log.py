@@ -1,0 +1,201 @@
+"""``TradeLog``: the round trips of a run, stored as columns of integers.
+
+A ``RoundTrip`` object holds a dozen small objects (about 0.9 KB); a long backtest makes hundreds
+of thousands. The log keeps each trade as integers instead (times, indexes, and exact amounts
+scaled to their precision, about 0.2 KB) and builds the ``RoundTrip`` when it is read, with
+exactly the same values. It is a read-only sequence: ``len``, indexing, slicing, iteration.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import TypeVar, overload
+
+from tradeforge.backtest.results import RoundTrip
+from tradeforge.domain import (
+    Currency,
+    Instrument,
+    InstrumentId,
+    Money,
+    PositionSide,
+    Quantity,
+    StrategyId,
+)
+from tradeforge.domain.exact import EXACT
+
+__all__ = ["TradeLog"]
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+_SIDES = (PositionSide.LONG, PositionSide.SHORT)
+
+
+def _scaled(value: Decimal, places: int) -> int:
+    # Exact: every amount stored here has at most ``places`` decimals.
+    return int(value.scaleb(places, context=EXACT))
+
+
+class TradeLog(Sequence[RoundTrip]):
+    """Round trips in the order they closed."""
+
+    def __init__(self) -> None:
+        self._instruments: dict[InstrumentId, int] = {}
+        self._strategies: dict[StrategyId, int] = {}
+        self._currencies: dict[Currency, int] = {}
+        self._instrument_list: list[Instrument] = []
+        self._strategy_list: list[StrategyId] = []
+        self._currency_list: list[Currency] = []
+        self._inst = array("H")
+        self._strat = array("H")
+        self._side = array("b")
+        self._cur = array("H")
+        self._fee_cur = array("H")
+        self._entry_ts = array("q")
+        self._exit_ts = array("q")
+        # Exact amounts as scaled Python ints (they may exceed 64 bits).
+        self._qty: list[int] = []
+        self._entry_notional: list[int] = []
+        self._exit_notional: list[int] = []
+        self._pnl: list[int] = []
+        self._fees: list[int] = []
+
+    @staticmethod
+    def _number(pool: dict[_K, int], items: list[_V], key: _K, item: _V) -> int:
+        at = pool.get(key)
+        if at is None:
+            at = pool[key] = len(items)
+            items.append(item)
+        return at
+
+    def append(
+        self,
+        *,
+        instrument: Instrument,
+        strategy_id: StrategyId,
+        side: PositionSide,
+        quantity: Decimal,
+        entry_ts: int,
+        exit_ts: int,
+        entry_notional: Decimal,
+        exit_notional: Decimal,
+        pnl: Money,
+        fees: Money,
+    ) -> None:
+        """Record one closed round trip (notionals are sums of quantity x price)."""
+        size_p, price_p = instrument.size_precision, instrument.price_precision
+        self._inst.append(
+            self._number(self._instruments, self._instrument_list, instrument.id, instrument)
+        )
+        self._strat.append(
+            self._number(self._strategies, self._strategy_list, strategy_id, strategy_id)
+        )
+        self._side.append(0 if side is PositionSide.LONG else 1)
+        currencies, listed = self._currencies, self._currency_list
+        self._cur.append(self._number(currencies, listed, pnl.currency, pnl.currency))
+        self._fee_cur.append(self._number(currencies, listed, fees.currency, fees.currency))
+        self._entry_ts.append(entry_ts)
+        self._exit_ts.append(exit_ts)
+        self._qty.append(_scaled(quantity, size_p))
+        self._entry_notional.append(_scaled(entry_notional, size_p + price_p))
+        self._exit_notional.append(_scaled(exit_notional, size_p + price_p))
+        self._pnl.append(_scaled(pnl.amount, pnl.currency.precision))
+        self._fees.append(_scaled(fees.amount, fees.currency.precision))
+
+    def _build(self, i: int) -> RoundTrip:
+        inst = self._instrument_list[self._inst[i]]
+        size_p, price_p = inst.size_precision, inst.price_precision
+        currency = self._currency_list[self._cur[i]]
+        fee_currency = self._currency_list[self._fee_cur[i]]
+        qty = Decimal(self._qty[i]).scaleb(-size_p, context=EXACT)
+        entry = Decimal(self._entry_notional[i]).scaleb(-(size_p + price_p), context=EXACT)
+        exit_ = Decimal(self._exit_notional[i]).scaleb(-(size_p + price_p), context=EXACT)
+        return RoundTrip(
+            instrument_id=inst.id,
+            strategy_id=self._strategy_list[self._strat[i]],
+            side=_SIDES[self._side[i]],
+            quantity=Quantity.from_raw(self._qty[i], size_p),
+            entry_ts=self._entry_ts[i],
+            exit_ts=self._exit_ts[i],
+            entry_price=entry / qty,
+            exit_price=exit_ / qty,
+            pnl=Money.rounded(Decimal(self._pnl[i]).scaleb(-currency.precision), currency),
+            fees=Money.rounded(
+                Decimal(self._fees[i]).scaleb(-fee_currency.precision), fee_currency
+            ),
+        )
+
+    def __len__(self) -> int:
+        return len(self._entry_ts)
+
+    @overload
+    def __getitem__(self, index: int) -> RoundTrip: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RoundTrip]: ...
+    def __getitem__(self, index: int | slice) -> RoundTrip | list[RoundTrip]:
+        if isinstance(index, slice):
+            return [self._build(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("trade index out of range")
+        return self._build(index)
+
+    def __iter__(self) -> Iterator[RoundTrip]:
+        for i in range(len(self)):
+            yield self._build(i)
+
+    def of_strategy(self, strategy_id: StrategyId) -> Sequence[RoundTrip]:
+        """The trades of one strategy (a view; nothing is copied)."""
+        number = self._strategies.get(strategy_id)
+        if number is not None and len(self._strategies) == 1:
+            return self
+        return _View(self, [i for i, s in enumerate(self._strat) if s == number])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
+        return [*self, *other]
+
+    def __radd__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
+        return [*other, *self]
+
+    def __repr__(self) -> str:
+        return f"TradeLog({len(self)} trades)"
+
+
+class _View(Sequence[RoundTrip]):
+    def __init__(self, log: TradeLog, indexes: list[int]) -> None:
+        self._log, self._indexes = log, array("q", indexes)
+
+    def __len__(self) -> int:
+        return len(self._indexes)
+
+    @overload
+    def __getitem__(self, index: int) -> RoundTrip: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RoundTrip]: ...
+    def __getitem__(self, index: int | slice) -> RoundTrip | list[RoundTrip]:
+        if isinstance(index, slice):
+            return [self._log[i] for i in self._indexes[index]]
+        return self._log[self._indexes[index]]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
+        return [*self, *other]
+
+    def __radd__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
+        return [*other, *self]
