@@ -234,17 +234,24 @@ class _TradeStats(msgspec.Struct, frozen=True, kw_only=True):
         if not trades:
             zero = Decimal(0)
             return cls(wins=0, gross_win=zero, gross_loss=zero, mean=None, best=None, worst=None)
-        currencies = sorted(
-            {t.pnl.currency.code for t in trades} | {t.fees.currency.code for t in trades}
-        )
+        # A TradeLog hands its columns over without building a RoundTrip per trade.
+        columns = getattr(trades, "net_pnl_columns", None)
+        if columns is not None:
+            currencies, net = columns()
+        else:
+            currencies = sorted(
+                {t.pnl.currency for t in trades} | {t.fees.currency for t in trades},
+                key=lambda c: c.code,
+            )
+            net = [t.net_pnl.amount for t in trades]
         if len(currencies) > 1:
+            codes = ", ".join(c.code for c in currencies)
             raise InvalidValue(
-                f"trades settle in more than one currency ({', '.join(currencies)}); "
+                f"trades settle in more than one currency ({codes}); "
                 "metrics need one account currency"
             )
-        net = [t.net_pnl.amount for t in trades]
         total = sum(net, Decimal(0))
-        currency = trades[0].pnl.currency
+        currency = currencies[0]
         return cls(
             wins=sum(1 for x in net if x > 0),
             gross_win=sum((x for x in net if x > 0), Decimal(0)),

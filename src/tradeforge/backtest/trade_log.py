@@ -147,6 +147,24 @@ class TradeLog(Sequence[RoundTrip]):
         for i in range(len(self)):
             yield self._build(i)
 
+    def net_pnl_columns(
+        self, indexes: Sequence[int] | None = None
+    ) -> tuple[list[Currency], list[Decimal]]:
+        """The currencies the trades settle in, and each trade's PnL after fees (exact), read
+        from the columns without building ``RoundTrip`` objects."""
+        rows = range(len(self)) if indexes is None else indexes
+        used = sorted({self._cur[i] for i in rows} | {self._fee_cur[i] for i in rows})
+        currencies = [self._currency_list[k] for k in used]
+        net = []
+        for i in rows:
+            pnl_p = self._currency_list[self._cur[i]].precision
+            fee_p = self._currency_list[self._fee_cur[i]].precision
+            net.append(
+                Decimal(self._pnl[i]).scaleb(-pnl_p, context=EXACT)
+                - Decimal(self._fees[i]).scaleb(-fee_p, context=EXACT)
+            )
+        return currencies, net
+
     def of_strategy(self, strategy_id: StrategyId) -> Sequence[RoundTrip]:
         """The trades of one strategy (a view; nothing is copied)."""
         number = self._strategies.get(strategy_id)
@@ -177,6 +195,10 @@ class _View(Sequence[RoundTrip]):
 
     def __len__(self) -> int:
         return len(self._indexes)
+
+    def net_pnl_columns(self) -> tuple[list[Currency], list[Decimal]]:
+        """As ``TradeLog.net_pnl_columns``, for the trades of this view."""
+        return self._log.net_pnl_columns(self._indexes)
 
     @overload
     def __getitem__(self, index: int) -> RoundTrip: ...
