@@ -11,7 +11,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from tradeforge.backtest.results import RoundTrip
 from tradeforge.domain import (
@@ -31,6 +31,18 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 _SIDES = (PositionSide.LONG, PositionSide.SHORT)
+
+
+if TYPE_CHECKING:
+    _Ints = array[int] | list[int]
+
+
+def _push(column: _Ints, value: int) -> _Ints:
+    try:
+        column.append(value)
+    except OverflowError:  # too big for 64 bits: the column becomes a list of Python ints
+        column = [*column, value]
+    return column
 
 
 def _scaled(value: Decimal, places: int) -> int:
@@ -55,12 +67,13 @@ class TradeLog(Sequence[RoundTrip]):
         self._fee_cur = array("H")
         self._entry_ts = array("q")
         self._exit_ts = array("q")
-        # Exact amounts as scaled Python ints (they may exceed 64 bits).
-        self._qty: list[int] = []
-        self._entry_notional: list[int] = []
-        self._exit_notional: list[int] = []
-        self._pnl: list[int] = []
-        self._fees: list[int] = []
+        # Exact amounts as scaled integers: 8 bytes each while they fit in 64 bits, as Python
+        # ints (any size) once one does not.
+        self._qty: _Ints = array("q")
+        self._entry_notional: _Ints = array("q")
+        self._exit_notional: _Ints = array("q")
+        self._pnl: _Ints = array("q")
+        self._fees: _Ints = array("q")
 
     @staticmethod
     def _number(pool: dict[_K, int], items: list[_V], key: _K, item: _V) -> int:
@@ -98,11 +111,13 @@ class TradeLog(Sequence[RoundTrip]):
         self._fee_cur.append(self._number(currencies, listed, fees.currency, fees.currency))
         self._entry_ts.append(entry_ts)
         self._exit_ts.append(exit_ts)
-        self._qty.append(_scaled(quantity, size_p))
-        self._entry_notional.append(_scaled(entry_notional, size_p + price_p))
-        self._exit_notional.append(_scaled(exit_notional, size_p + price_p))
-        self._pnl.append(_scaled(pnl.amount, pnl.currency.precision))
-        self._fees.append(_scaled(fees.amount, fees.currency.precision))
+        self._qty = _push(self._qty, _scaled(quantity, size_p))
+        self._entry_notional = _push(
+            self._entry_notional, _scaled(entry_notional, size_p + price_p)
+        )
+        self._exit_notional = _push(self._exit_notional, _scaled(exit_notional, size_p + price_p))
+        self._pnl = _push(self._pnl, _scaled(pnl.amount, pnl.currency.precision))
+        self._fees = _push(self._fees, _scaled(fees.amount, fees.currency.precision))
 
     def _build(self, i: int) -> RoundTrip:
         inst = self._instrument_list[self._inst[i]]

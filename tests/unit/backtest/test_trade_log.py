@@ -73,3 +73,24 @@ def test_trades_of_one_strategy_are_a_view_and_fees_keep_their_currency() -> Non
     assert log.of_strategy(StrategyId("b"))[0].fees == Money("7.4512345", BNB)
     assert len(log.of_strategy(StrategyId("nobody"))) == 0
     assert [t.entry_ts for t in mine + log.of_strategy(StrategyId("b"))] == [0, 2, 1]
+
+
+def test_amounts_too_big_for_64_bits_are_kept_exactly() -> None:
+    log = TradeLog()
+    record(log, "a", 0)
+    huge = Decimal("123456789012.34567")  # x 10**7 (price + size decimals) > 2**63
+    log.append(
+        instrument=PAIR,
+        strategy_id=StrategyId("a"),
+        side=PositionSide.LONG,
+        quantity=Decimal("0.00001"),
+        entry_ts=1,
+        exit_ts=2,
+        entry_notional=huge,
+        exit_notional=huge + Decimal("0.01"),
+        pnl=Money("0.01", USDT),
+        fees=Money("0", USDT),
+    )
+
+    assert log[1].entry_price == huge / Decimal("0.00001")
+    assert log[0].entry_price == Decimal("30000.01")
