@@ -50,7 +50,24 @@ def _scaled(value: Decimal, places: int) -> int:
     return int(value.scaleb(places, context=EXACT))
 
 
-class TradeLog(Sequence[RoundTrip]):
+class _Trades(Sequence[RoundTrip]):
+    """What every sequence of trades here shares: it compares and adds like a list."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
+        return [*self, *other]
+
+    def __radd__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
+        return [*other, *self]
+
+
+class TradeLog(_Trades):
     """Round trips in the order they closed."""
 
     def __init__(self) -> None:
@@ -187,24 +204,11 @@ class TradeLog(Sequence[RoundTrip]):
             return self
         return _View(self, [i for i, s in enumerate(self._strat) if s == number])
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __add__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
-        return [*self, *other]
-
-    def __radd__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
-        return [*other, *self]
-
     def __repr__(self) -> str:
         return f"TradeLog({len(self)} trades)"
 
 
-class _View(Sequence[RoundTrip]):
+class _View(_Trades):
     def __init__(self, log: TradeLog, indexes: list[int]) -> None:
         self._log, self._indexes = log, array("q", indexes)
 
@@ -223,16 +227,3 @@ class _View(Sequence[RoundTrip]):
         if isinstance(index, slice):
             return [self._log[i] for i in self._indexes[index]]
         return self._log[self._indexes[index]]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __add__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
-        return [*self, *other]
-
-    def __radd__(self, other: Sequence[RoundTrip]) -> list[RoundTrip]:
-        return [*other, *self]
