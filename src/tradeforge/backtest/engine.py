@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import structlog
@@ -64,6 +65,16 @@ __all__ = ["BacktestEngine"]
 
 _log = structlog.get_logger("tradeforge.backtest")
 _Denial = tuple[DenyReason, str]
+_Hook = Callable[[Any], None]
+_ZERO = Decimal(0)
+
+
+def _own_hook(strategy: Strategy, name: str) -> _Hook | None:
+    """The strategy's hook ``name``, or None when it is the base class's (which does nothing)."""
+    if name not in vars(strategy) and getattr(type(strategy), name) is getattr(Strategy, name):
+        return None
+    hook: _Hook = getattr(strategy, name)
+    return hook
 
 
 def _id_prefixes(strategies: Sequence[Strategy]) -> list[str]:
@@ -128,6 +139,12 @@ class BacktestEngine(ReplayLoop):
             for s, prefix in zip(strategies, _id_prefixes(strategies), strict=True)
         }
         self._subs: dict[int, tuple[tuple[Strategy, Callable[[BarRef], None]], ...]] = {}
+        # Per running strategy: its on_order and on_fill hooks, None where the strategy keeps
+        # the base class's (which does nothing, so it is not called).
+        self._hooks: dict[StrategyId, tuple[Strategy, _Hook | None, _Hook | None]] = {}
+        self._publish = self.bus.publish
+        self._execute = self.venue.execute
+        self._positions_by: dict[tuple[StrategyId, InstrumentId], Position] = {}
         self._step = 0
         self._last_close = np.full(len(instrument_ids), np.nan)
 
@@ -146,6 +163,11 @@ class BacktestEngine(ReplayLoop):
                 for s in self.strategies
                 if s.id not in self._stopped and feed.instrument_id in s.instrument_ids
             )
+        self._hooks = {
+            s.id: (s, _own_hook(s, "on_order"), _own_hook(s, "on_fill"))
+            for s in self.strategies
+            if s.id not in self._stopped
+        }
 
     # --------------------------------------------------------------- the run
     def run(self, progress: Progress | None = None) -> None:
@@ -186,32 +208,43 @@ class BacktestEngine(ReplayLoop):
 
     def _on_order_event(self, event: OrderEvent) -> None:
         self.oms.apply(event)
-        if type(event) is OrderFilled:
-            self._book_fill(event)
-        self.bus.publish("events.orders", event)
-        strategy = self._by_id.get(event.strategy_id)
-        if strategy is None or strategy.id in self._stopped:
+        filled = type(event) is OrderFilled
+        if filled:
+            self._book_fill(event)  # type: ignore[arg-type]
+        self._publish("events.orders", event)
+        hooks = self._hooks.get(event.strategy_id)
+        if hooks is None:  # not ours, or stopped
             return
-        self._call(strategy, "on_order", strategy.on_order, event)
-        if type(event) is OrderFilled and strategy.id not in self._stopped:
-            self._call(strategy, "on_fill", strategy.on_fill, event)
+        strategy, on_order, on_fill = hooks
+        if on_order is not None:
+            self._call(strategy, "on_order", on_order, event)
+        if filled and on_fill is not None and strategy.id not in self._stopped:
+            self._call(strategy, "on_fill", on_fill, event)
 
     def _book_fill(self, fill: OrderFilled) -> None:
-        before = self.position(fill.strategy_id, fill.instrument_id)
-        before_qty = before.signed_qty if before is not None else Decimal(0)
+        sid, iid = fill.strategy_id, fill.instrument_id
+        key = (sid, iid)
+        before = self._positions_by.get(key)
+        before_qty = before.signed_qty if before is not None else _ZERO
         position, realized = self.positions.apply(fill)
+        self._positions_by[key] = position
         self.trades.on_fill(fill, before_qty, realized)
         fee = fill.commission
-        paid = fee.amount if fee.currency == self.base_currency else Decimal(0)
-        if fee.currency == self.fees.currency:
+        fee_currency = fee.currency
+        base = self.base_currency
+        paid = fee.amount if fee_currency is base or fee_currency == base else _ZERO
+        if fee_currency is self.fees.currency or fee_currency == self.fees.currency:
             self.fees = self.fees + fee
-            self._fees_by[fill.strategy_id] = self._fees_by.get(fill.strategy_id, Decimal(0)) + paid
+            fees_by = self._fees_by
+            fees_by[sid] = fees_by.get(sid, _ZERO) + paid
         self.fills += 1
-        cost = position.cost.amount if position.signed_qty >= 0 else -position.cost.amount
+        qty = position.signed_qty
+        cost = position.cost.amount if qty >= 0 else -position.cost.amount
+        multiplier = position.instrument.multiplier.as_decimal()
         self.equity.update(
-            fill.strategy_id,
-            fill.instrument_id,
-            signed_qty=float(position.signed_qty * position.instrument.multiplier.as_decimal()),
+            sid,
+            iid,
+            signed_qty=float(qty if multiplier == 1 else qty * multiplier),
             signed_cost=float(cost),
             cash_delta=float(realized.amount - paid),
             step=self._step,
@@ -224,9 +257,7 @@ class BacktestEngine(ReplayLoop):
             return
         now = self.clock.timestamp_ns()
         self._submitted(spec, now)
-        self.venue.execute(
-            SubmitOrder(strategy_id=strategy.id, spec=spec, ts_event=now, ts_init=now)
-        )
+        self._execute(SubmitOrder(strategy_id=strategy.id, spec=spec, ts_event=now, ts_init=now))
 
     def submit_list(self, strategy: Strategy, order_list: OrderList) -> None:
         """Risk-check, journal and send a contingent group (all or none)."""
@@ -248,7 +279,7 @@ class BacktestEngine(ReplayLoop):
 
     def _accept_command(self, strategy: Strategy, spec: OrderSpec) -> bool:
         now = self.clock.timestamp_ns()
-        if spec.strategy_id != strategy.id:
+        if spec.strategy_id is not strategy.id and spec.strategy_id != strategy.id:
             raise InvalidValue(f"order {spec.client_order_id} belongs to {spec.strategy_id}")
         self.oms.create(spec, now)
         denial = self._denial(spec)
@@ -261,17 +292,20 @@ class BacktestEngine(ReplayLoop):
         instrument = self.instruments.get(spec.instrument_id)
         if instrument is None:
             return DenyReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not in this backtest"
+        risk = self.risk
         reference = (
             self.last_price(spec.instrument_id)
-            if self.risk.config.max_order_notional is not None
+            if risk.config.max_order_notional is not None
             else None
         )
-        return self.risk.check(spec, instrument, reference)
+        return risk.check(spec, instrument, reference)
 
     def _deny(self, spec: OrderSpec, reason: DenyReason, message: str, ts: int) -> None:
         self._on_order_event(
             OrderDenied(
-                **spec.ids(),
+                client_order_id=spec.client_order_id,
+                strategy_id=spec.strategy_id,
+                instrument_id=spec.instrument_id,
                 reason=reason,
                 message=message,
                 ts_event=ts,
@@ -282,7 +316,9 @@ class BacktestEngine(ReplayLoop):
     def _submitted(self, spec: OrderSpec, ts: int) -> None:
         self._on_order_event(
             OrderSubmitted(
-                **spec.ids(),
+                client_order_id=spec.client_order_id,
+                strategy_id=spec.strategy_id,
+                instrument_id=spec.instrument_id,
                 account_id=self.venue.account.id,
                 ts_event=ts,
                 ts_init=ts,

@@ -115,7 +115,9 @@ class MatchingEngine(PathWalking):
         expire = spec.expire_time_ns
         if spec.time_in_force is TimeInForce.DAY:
             expire = (ts // _DAY_NS + 1) * _DAY_NS
-        order = WorkingOrder(spec, VenueOrderId(f"{self._prefix}-{self._seq}"), self._seq, expire)
+        # The venue's own prefix and a counter: a valid id by construction.
+        venue_order_id = VenueOrderId._trusted(f"{self._prefix}-{self._seq}")
+        order = WorkingOrder(spec, venue_order_id, self._seq, expire)
         order.held = held
         self._orders[order.id] = order
         self._listener.order_accepted(order, ts)
@@ -198,29 +200,36 @@ class MatchingEngine(PathWalking):
             self._close_capacity = None
             return
         prev = self.last_price
-        o, h = bar.open.as_decimal(), bar.high.as_decimal()
-        low, c = bar.low.as_decimal(), bar.close.as_decimal()
+        o = bar.open.as_decimal()
         ts_open, ts_close = bar.ts_open, bar.ts_event
-        self._volume = bar.volume.as_decimal()
-        self._capacity = self._bar_capacity(self._volume)
+        model = self.fill_model
+        # The bar's volume matters only to a volume cap or volume-proportional slippage.
+        needs_volume = model.max_volume_fraction is not None or model.slippage.volume_ticks
+        self._volume = bar.volume.as_decimal() if needs_volume else None
+        self._capacity = self._bar_capacity(self._volume) if needs_volume else None
         self._in_bar = True
         try:
             self._expire(ts_open)
             self._open(prev, o, ts_open)
-            path = (o, low, h, c) if c >= o else (o, h, low, c)
-            step = (ts_close - ts_open) // 3
-            times = (ts_open, ts_open + step, ts_open + 2 * step, ts_close)
-            for k in range(1, 4):
-                self._expire(times[k - 1])
-                self._move(path[k - 1], path[k], times[k])
+            if self._orders:  # nothing left to act on the legs once every order is done
+                h, low, c = bar.high.as_decimal(), bar.low.as_decimal(), bar.close.as_decimal()
+                path = (o, low, h, c) if c >= o else (o, h, low, c)
+                step = (ts_close - ts_open) // 3
+                times = (ts_open, ts_open + step, ts_open + 2 * step, ts_close)
+                for k in range(1, 4):
+                    self._expire(times[k - 1])
+                    self._move(path[k - 1], path[k], times[k])
         finally:
             self._in_bar = False
             self._close_capacity, self._capacity = self._capacity, None
-            self._last, self._last_bar, self._close_bar = c, None, None
+            # The close, read from the bar when first needed.
+            self._last_bar, self._close_bar = bar, None
 
-    def _bar_capacity(self, volume: Decimal) -> Decimal | None:
+    def _bar_capacity(self, volume: Decimal | None) -> Decimal | None:
         fraction = self.fill_model.max_volume_fraction
-        return None if fraction is None else self._round_lot(fraction * volume)
+        if fraction is None or volume is None:
+            return None
+        return self._round_lot(fraction * volume)
 
     def on_trade(self, price: Price, size: Quantity, ts: int) -> None:
         """A trade printed at ``price`` for ``size``: orders it reaches fill up to that size."""

@@ -6,8 +6,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from tradeforge.domain import Instrument, OrderSpec, Price, RejectReason
+from tradeforge.domain.exact import EXACT
 
 __all__ = ["Rejection", "venue_rejection"]
+
+_remainder = EXACT.remainder
 
 Rejection = tuple[RejectReason, str]
 
@@ -24,7 +27,7 @@ def venue_rejection(
     the notional of market orders and the post-only check.
     """
     inst = instrument
-    if spec.instrument_id != inst.id:
+    if spec.instrument_id is not inst.id and spec.instrument_id != inst.id:
         return RejectReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not traded here"
     for label, value in (("price", spec.price), ("trigger price", spec.trigger_price)):
         if value is not None and not inst.is_on_tick(value):
@@ -32,22 +35,24 @@ def venue_rejection(
                 f"{label} {value} is not a multiple of tick size {inst.tick_size}"
             )
     qty = spec.quantity
-    if not inst.is_on_lot(qty):
+    size = qty.as_decimal()
+    if _remainder(size, inst.lot_size.as_decimal()):
         return RejectReason.QUANTITY_OFF_LOT, (
             f"quantity {qty} is not a multiple of lot size {inst.lot_size}"
         )
-    if qty < inst.min_quantity:
+    if size < inst.min_quantity.as_decimal():
         return RejectReason.BELOW_MIN_QUANTITY, f"quantity {qty} < min {inst.min_quantity}"
     if inst.max_quantity is not None and qty > inst.max_quantity:
         return RejectReason.ABOVE_MAX_QUANTITY, f"quantity {qty} > max {inst.max_quantity}"
-    limit = spec.price or spec.trigger_price
-    price = limit.as_decimal() if limit is not None else reference(spec.is_buy)
     minimum = inst.min_notional
     # The minimum is in the quote currency; inverse contracts' notional is in the base.
-    if minimum is not None and price is not None and not inst.is_inverse:
-        notional = inst.notional(qty, Price(price))
-        if notional < minimum:
-            return RejectReason.BELOW_MIN_NOTIONAL, f"notional {notional} < min {minimum}"
+    if minimum is not None and not inst.is_inverse:
+        limit = spec.price or spec.trigger_price
+        price = limit.as_decimal() if limit is not None else reference(spec.is_buy)
+        if price is not None:
+            notional = inst.notional(qty, Price(price))
+            if notional < minimum:
+                return RejectReason.BELOW_MIN_NOTIONAL, f"notional {notional} < min {minimum}"
     if spec.expire_time_ns is not None and spec.expire_time_ns <= ts:
         return RejectReason.OTHER, f"expire time {spec.expire_time_ns} is not in the future"
     if spec.post_only and spec.price is not None:

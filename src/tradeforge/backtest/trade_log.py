@@ -45,9 +45,8 @@ def _push(column: _Ints, value: int) -> _Ints:
     return column
 
 
-def _scaled(value: Decimal, places: int) -> int:
-    # Exact: every amount stored here has at most ``places`` decimals.
-    return int(value.scaleb(places, context=EXACT))
+# Exact: every amount stored here has at most as many decimals as it is scaled by.
+_scaleb = EXACT.scaleb
 
 
 class _Trades(Sequence[RoundTrip]):
@@ -91,6 +90,10 @@ class TradeLog(_Trades):
         self._exit_notional: _Ints = array("q")
         self._pnl: _Ints = array("q")
         self._fees: _Ints = array("q")
+        # (instrument, strategy, pnl currency, fee currency) -> their numbers and precisions.
+        self._keys: dict[
+            tuple[InstrumentId, StrategyId, Currency, Currency], tuple[int, int, int, int, int]
+        ] = {}
 
     @staticmethod
     def _number(pool: dict[_K, int], items: list[_V], key: _K, item: _V) -> int:
@@ -115,26 +118,58 @@ class TradeLog(_Trades):
         fees: Money,
     ) -> None:
         """Record one closed round trip (notionals are sums of quantity x price)."""
-        size_p, price_p = instrument.size_precision, instrument.price_precision
-        self._inst.append(
-            self._number(self._instruments, self._instrument_list, instrument.id, instrument)
-        )
-        self._strat.append(
-            self._number(self._strategies, self._strategy_list, strategy_id, strategy_id)
-        )
+        key = (instrument.id, strategy_id, pnl.currency, fees.currency)
+        numbers = self._keys.get(key)
+        if numbers is None:
+            numbers = self._keys[key] = self._numbers(instrument, strategy_id, pnl, fees)
+        inst, strat, cur, fee_cur, size_p = numbers
+        notional_p = size_p + instrument.price_precision
+        self._inst.append(inst)
+        self._strat.append(strat)
         self._side.append(0 if side is PositionSide.LONG else 1)
-        currencies, listed = self._currencies, self._currency_list
-        self._cur.append(self._number(currencies, listed, pnl.currency, pnl.currency))
-        self._fee_cur.append(self._number(currencies, listed, fees.currency, fees.currency))
+        self._cur.append(cur)
+        self._fee_cur.append(fee_cur)
         self._entry_ts.append(entry_ts)
         self._exit_ts.append(exit_ts)
-        self._qty = _push(self._qty, _scaled(quantity, size_p))
-        self._entry_notional = _push(
-            self._entry_notional, _scaled(entry_notional, size_p + price_p)
+        qty = int(_scaleb(quantity, size_p))
+        entry = int(_scaleb(entry_notional, notional_p))
+        exit_ = int(_scaleb(exit_notional, notional_p))
+        pnl_raw = int(_scaleb(pnl.amount, pnl.currency.precision))
+        fees_raw = int(_scaleb(fees.amount, fees.currency.precision))
+        try:  # the common case: every amount fits in 64 bits
+            self._qty.append(qty)
+            self._entry_notional.append(entry)
+            self._exit_notional.append(exit_)
+            self._pnl.append(pnl_raw)
+            self._fees.append(fees_raw)
+        except OverflowError:
+            self._push_slow(qty, entry, exit_, pnl_raw, fees_raw)
+
+    def _push_slow(self, qty: int, entry: int, exit_: int, pnl: int, fees: int) -> None:
+        # Some columns may already hold this trade's value: add it only where it is missing.
+        n = len(self._entry_ts)
+        if len(self._qty) < n:
+            self._qty = _push(self._qty, qty)
+        if len(self._entry_notional) < n:
+            self._entry_notional = _push(self._entry_notional, entry)
+        if len(self._exit_notional) < n:
+            self._exit_notional = _push(self._exit_notional, exit_)
+        if len(self._pnl) < n:
+            self._pnl = _push(self._pnl, pnl)
+        if len(self._fees) < n:
+            self._fees = _push(self._fees, fees)
+
+    def _numbers(
+        self, instrument: Instrument, strategy_id: StrategyId, pnl: Money, fees: Money
+    ) -> tuple[int, int, int, int, int]:
+        currencies, listed = self._currencies, self._currency_list
+        return (
+            self._number(self._instruments, self._instrument_list, instrument.id, instrument),
+            self._number(self._strategies, self._strategy_list, strategy_id, strategy_id),
+            self._number(currencies, listed, pnl.currency, pnl.currency),
+            self._number(currencies, listed, fees.currency, fees.currency),
+            instrument.size_precision,
         )
-        self._exit_notional = _push(self._exit_notional, _scaled(exit_notional, size_p + price_p))
-        self._pnl = _push(self._pnl, _scaled(pnl.amount, pnl.currency.precision))
-        self._fees = _push(self._fees, _scaled(fees.amount, fees.currency.precision))
 
     def _build(self, i: int) -> RoundTrip:
         inst = self._instrument_list[self._inst[i]]

@@ -41,6 +41,7 @@ from tradeforge.domain import (
     OrderFilled,
     OrderModifyRejected,
     OrderRejected,
+    OrderSide,
     OrderSpec,
     OrderTriggered,
     OrderUpdated,
@@ -61,6 +62,21 @@ from tradeforge.strategy import BarLike
 __all__ = ["SimulatedVenue"]
 
 Emit = Callable[[Message], None]
+
+
+class _Terms:
+    """An instrument's constants for funds checks in one account."""
+
+    __slots__ = ("account_type", "base", "buy_factor", "multiplier", "quote", "quote_step", "spot")
+
+    def __init__(self, inst: Instrument, account: VenueAccount) -> None:
+        self.account_type = account.type
+        self.spot = not account.uses_margin(inst.kind)
+        self.multiplier = inst.multiplier.as_decimal()
+        self.buy_factor = 1 + max(inst.taker_fee, inst.maker_fee, Decimal(0))
+        self.quote = inst.quote_currency
+        self.quote_step = Decimal(1).scaleb(-inst.quote_currency.precision)
+        self.base = inst.base_currency if isinstance(inst, CurrencyPair) else None
 
 
 class SimulatedVenue:
@@ -97,12 +113,18 @@ class SimulatedVenue:
         )
         self._net: dict[InstrumentId, Decimal] = dict.fromkeys(self.instruments, Decimal(0))
         self._trade_ids = itertools.count(1)
+        self._trade_prefix = f"{venue.value}-T"
+        # What funds checks need of each instrument, worked out once.
+        self._terms = {iid: _Terms(inst, account) for iid, inst in self.instruments.items()}
         self._alerts = itertools.count(1)
         self._strategy_of: dict[ClientOrderId, OrderSpec] = {}
 
     # ------------------------------------------------------------ commands
     def execute(self, command: Command) -> None:
         """Receive a command now; it acts after the latency model's delay."""
+        if type(command) is SubmitOrder and self._latency.submit_ns <= 0:
+            self._submit(command.spec, self._clock.timestamp_ns(), held=False)
+            return
         delay = self._delay(command)
         now = self._clock.timestamp_ns()
         if delay <= 0:
@@ -264,16 +286,17 @@ class SimulatedVenue:
         inst = engine.instrument
         qty = spec.quantity.as_decimal()
         net = self._net[inst.id]
-        if self._increases(spec, qty):
+        is_buy = spec.side is OrderSide.BUY
+        if spec.reduce_only and self._increases(spec, qty):
             msg = f"reduce-only {spec.side} {qty} would increase position {net}"
             return RejectReason.REDUCE_ONLY_WOULD_INCREASE, msg
         px = spec.price or spec.trigger_price
-        ref = px.as_decimal() if px is not None else engine.reference_price(spec.is_buy)
+        ref = px.as_decimal() if px is not None else engine.reference_price(is_buy)
         if ref is None:
             return RejectReason.NO_LIQUIDITY, f"no market price yet for {inst.id}"
-        if self._sells_more_than_held(inst, spec.is_buy, qty):
+        if self._sells_more_than_held(inst, is_buy, qty):
             return RejectReason.INSUFFICIENT_BALANCE, f"sells {qty} but holds {net} of {inst.id}"
-        currency, amount = self._cost(inst, spec.is_buy, qty, ref, spec.reduce_only)
+        currency, amount = self._cost(inst, is_buy, qty, ref, spec.reduce_only)
         if amount <= 0:
             return None
         if not self.account.lock(self._lock_key(spec), currency, amount):
@@ -293,15 +316,26 @@ class SimulatedVenue:
     def _sells_more_than_held(self, inst: Instrument, is_buy: bool, qty: Decimal) -> bool:
         # Shares (and other spot instruments without a base currency) in a cash account:
         # the holding is the venue's position, and it cannot go short.
+        if is_buy:
+            return False
         spot_holding = not self.account.uses_margin(inst.kind) and not isinstance(
             inst, CurrencyPair
         )
-        return spot_holding and not is_buy and qty > self._net[inst.id]
+        return spot_holding and qty > self._net[inst.id]
 
     def _cost(
         self, inst: Instrument, is_buy: bool, qty: Decimal, price: Decimal, reduce_only: bool
     ) -> tuple[Currency, Decimal]:
         """What an order of ``qty`` at ``price`` must lock, and in which currency."""
+        terms = self._terms.get(inst.id)
+        if terms is not None and terms.account_type is self.account.type and terms.spot:
+            # A cash account's spot fill, with the instrument's constants worked out once.
+            if is_buy:
+                amount = qty * terms.multiplier * price * terms.buy_factor
+                return terms.quote, amount.quantize(terms.quote_step, rounding=ROUND_CEILING)
+            if terms.base is not None:
+                return terms.base, qty
+            return terms.quote, Decimal(0)
         if self.account.uses_margin(inst.kind):
             # In the settlement currency; inverse contracts' notional is in the base.
             notional = inst.notional(Quantity(qty), Price(price)).amount
@@ -360,9 +394,12 @@ class SimulatedVenue:
         )
 
     def order_accepted(self, order: WorkingOrder, ts: int) -> None:
+        spec = order.spec
         self._emit(
             OrderAccepted(
-                **order.spec.ids(),
+                client_order_id=spec.client_order_id,
+                strategy_id=spec.strategy_id,
+                instrument_id=spec.instrument_id,
                 account_id=self.account.id,
                 venue_order_id=order.venue_order_id,
                 ts_event=ts,
@@ -426,11 +463,12 @@ class SimulatedVenue:
     ) -> RejectReason | None:
         spec = order.spec
         inst = self.instruments[spec.instrument_id]
-        if self._increases(spec, quantity):
+        if spec.reduce_only and self._increases(spec, quantity):
             return RejectReason.REDUCE_ONLY_WOULD_INCREASE
-        if self._sells_more_than_held(inst, spec.is_buy, quantity):
+        is_buy = order.is_buy
+        if self._sells_more_than_held(inst, is_buy, quantity):
             return RejectReason.INSUFFICIENT_BALANCE
-        currency, cost = self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)
+        currency, cost = self._cost(inst, is_buy, quantity, price, spec.reduce_only)
         available = self.account.free(currency) + self.account.locked_under(self._lock_key(spec))
         return RejectReason.INSUFFICIENT_BALANCE if cost > available else None
 
@@ -449,10 +487,13 @@ class SimulatedVenue:
         px = Price.from_decimal(price, inst.price_precision)
         fee = inst.fee(qty, px, liquidity)
         fill = OrderFilled(
-            **spec.ids(),
+            client_order_id=spec.client_order_id,
+            strategy_id=spec.strategy_id,
+            instrument_id=spec.instrument_id,
             account_id=self.account.id,
             venue_order_id=order.venue_order_id,
-            trade_id=TradeId(f"{self.venue}-T{next(self._trade_ids)}"),
+            # The venue's own prefix and a counter: a valid id by construction.
+            trade_id=TradeId._trusted(f"{self._trade_prefix}{next(self._trade_ids)}"),
             order_side=spec.side,
             order_type=spec.order_type,
             last_qty=qty,
@@ -463,18 +504,17 @@ class SimulatedVenue:
             ts_init=ts,
         )
         key = self._lock_key(spec)
+        is_buy = order.is_buy
         if self.account.uses_margin(inst.kind):
             _, realized = self._positions.apply(fill)
             changed = self.account.settle_margin(realized, fee)
-            self.account.use(
-                key, self._cost(inst, spec.is_buy, quantity, price, spec.reduce_only)[1]
-            )
+            self.account.use(key, self._cost(inst, is_buy, quantity, price, spec.reduce_only)[1])
         else:
             notional = inst.notional(qty, px)
             base = inst.base_currency if isinstance(inst, CurrencyPair) else None
-            changed = self.account.settle_spot(base, spec.is_buy, quantity, notional, fee)
-            self.account.use(key, notional.amount + fee.amount if spec.is_buy else quantity)
-        self._net[inst.id] += quantity if spec.is_buy else -quantity
+            changed = self.account.settle_spot(base, is_buy, quantity, notional, fee)
+            self.account.use(key, notional.amount + fee.amount if is_buy else quantity)
+        self._net[inst.id] += quantity if is_buy else -quantity
         if order.leaves <= 0:
             self.account.release(key)
             self._strategy_of.pop(order.id, None)

@@ -53,6 +53,15 @@ class Identifier:
         object.__setattr__(self, "_value", value)
         object.__setattr__(self, "_hash", hash((type(self).__name__, value)))
 
+    @classmethod
+    def _trusted(cls, value: str) -> Self:
+        # For ids built here from parts already checked (a checked prefix and a counter):
+        # skips the pattern match.
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_value", value)
+        object.__setattr__(obj, "_hash", hash((cls.__name__, value)))
+        return obj
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
 

@@ -13,7 +13,7 @@ import msgspec
 
 from tradeforge.domain.enums import InstrumentKind, LiquiditySide
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, ROUNDING, round_to, to_decimal
+from tradeforge.domain.exact import EXACT, ROUNDING, quantum, round_to, to_decimal
 from tradeforge.domain.identifiers import InstrumentId
 from tradeforge.domain.money import Currency, Money
 from tradeforge.domain.values import Price, Quantity
@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 _ONE = Quantity("1")
+_multiply = EXACT.multiply
 
 
 def _exact_input(field: str, value: float | str | int | Decimal) -> Decimal:
@@ -149,14 +150,21 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field=
 
         Linear: quantity x price x multiplier. Inverse: quantity x multiplier / price.
         """
-        return Money.rounded(
-            self._raw_notional(quantity, price), self.settlement_currency, rounding
+        currency = self.settlement_currency
+        raw = self._raw_notional(quantity, price).quantize(
+            quantum(currency.precision), rounding=rounding, context=ROUNDING
         )
+        return Money._trusted(raw, currency)
 
     def _raw_notional(self, quantity: Quantity, price: Price) -> Decimal:
-        size = EXACT.multiply(quantity.as_decimal(), self.multiplier.as_decimal())
+        multiplier = self.multiplier
+        size = (
+            quantity.as_decimal()
+            if multiplier is _ONE
+            else _multiply(quantity.as_decimal(), multiplier.as_decimal())
+        )
         if not self.is_inverse:
-            return EXACT.multiply(size, price.as_decimal())
+            return _multiply(size, price.as_decimal())
         if price <= 0:
             raise InvalidValue(f"{self.id}: inverse notional needs a positive price, got {price}")
         return ROUNDING.divide(size, price.as_decimal())  # inexact: the caller rounds once
@@ -174,8 +182,12 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field=
         rounding: str = ROUND_HALF_EVEN,
     ) -> Money:
         """Commission for a fill: exact notional x fee rate, rounded once to the currency."""
-        raw = ROUNDING.multiply(self._raw_notional(quantity, price), self.fee_rate(liquidity))
-        return Money.rounded(raw, self.settlement_currency, rounding)
+        rate = self.maker_fee if liquidity is LiquiditySide.MAKER else self.taker_fee
+        currency = self.settlement_currency
+        raw = ROUNDING.multiply(self._raw_notional(quantity, price), rate).quantize(
+            quantum(currency.precision), rounding=rounding, context=ROUNDING
+        )
+        return Money._trusted(raw, currency)
 
 
 class CurrencyPair(Instrument, frozen=True, kw_only=True, tag=True):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final, cast
 
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import (
@@ -153,26 +153,27 @@ class Money:
 
     @classmethod
     def _trusted(cls, amount: Decimal, currency: Currency) -> Money:
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "_amount", amount)
-        object.__setattr__(obj, "_currency", currency)
-        return obj
+        return _money(amount, currency)
 
     @classmethod
     def zero(cls, currency: Currency) -> Money:
         """Zero in ``currency``."""
         if not isinstance(currency, Currency):
             raise InvalidValue(f"money currency must be a Currency, got {currency!r}")
-        return cls._trusted(quantum(currency.precision) * 0, currency)
+        return _money(_ZEROS[currency._precision], currency)
 
     @classmethod
     def rounded(
         cls, amount: Decimal | int | str, currency: Currency, rounding: str = ROUND_HALF_EVEN
     ) -> Money:
         """Round ``amount`` to the currency's precision with the named rounding mode."""
-        value = to_decimal("money amount", amount)
-        exact = value.quantize(quantum(currency.precision), rounding=rounding, context=ROUNDING)
-        return cls._trusted(exact, currency)
+        value = (
+            amount
+            if type(amount) is Decimal and amount.is_finite()
+            else to_decimal("money amount", amount)
+        )
+        exact = value.quantize(_QUANTA[currency._precision], rounding=rounding, context=ROUNDING)
+        return _money(exact, currency)
 
     @classmethod
     def from_str(cls, value: str) -> Money:
@@ -212,20 +213,24 @@ class Money:
     def __add__(self, other: Money) -> Money:
         if type(other) is not Money:
             return NotImplemented
-        self._same(other, "add")
-        return Money._trusted(EXACT.add(self._amount, other._amount), self._currency)
+        currency = self._currency
+        if other._currency is not currency:
+            self._same(other, "add")
+        return _money(_add(self._amount, other._amount), currency)
 
     def __sub__(self, other: Money) -> Money:
         if type(other) is not Money:
             return NotImplemented
-        self._same(other, "subtract")
-        return Money._trusted(EXACT.subtract(self._amount, other._amount), self._currency)
+        currency = self._currency
+        if other._currency is not currency:
+            self._same(other, "subtract")
+        return _money(_subtract(self._amount, other._amount), currency)
 
     def __neg__(self) -> Money:
-        return Money._trusted(-self._amount if self._amount else self._amount, self._currency)
+        return _money(-self._amount if self._amount else self._amount, self._currency)
 
     def __abs__(self) -> Money:
-        return Money._trusted(abs(self._amount), self._currency)
+        return _money(abs(self._amount), self._currency)
 
     def __mul__(self, other: int | Decimal) -> Decimal:
         if not isinstance(other, int | Decimal) or isinstance(other, bool):
@@ -270,3 +275,20 @@ class Money:
 
     def __reduce__(self) -> tuple[type[Money], tuple[str, Currency]]:
         return (Money, (f"{self._amount:f}", self._currency))
+
+
+_QUANTA: Final = tuple(quantum(p) for p in range(MAX_PRECISION + 1))
+_ZEROS: Final = tuple(q * 0 for q in _QUANTA)
+_add = EXACT.add
+_subtract = EXACT.subtract
+_new = object.__new__
+_set_amount = cast(Any, Money.__dict__["_amount"]).__set__
+_set_currency = cast(Any, Money.__dict__["_currency"]).__set__
+
+
+def _money(amount: Decimal, currency: Currency) -> Money:
+    """A ``Money`` from an amount already exact at the currency's precision (no checks)."""
+    obj: Money = _new(Money)
+    _set_amount(obj, amount)
+    _set_currency(obj, currency)
+    return obj

@@ -30,6 +30,8 @@ from tradeforge.domain.values import Price, Quantity
 
 __all__ = ["Position"]
 
+_remainder = EXACT.remainder
+
 
 class Position:
     """One position; change it only with ``apply(fill)``."""
@@ -50,8 +52,9 @@ class Position:
         self.allow_flip = allow_flip
         currency = instrument.settlement_currency
         self.signed_qty = Decimal(0)
-        self.cost = Money.zero(currency)
-        self.realized_pnl = Money.zero(currency)
+        self._zero = Money.zero(currency)
+        self.cost = self._zero
+        self.realized_pnl = self._zero
         self.fees: dict[Currency, Money] = {}
         self.last_trade_id: TradeId | None = None
         self.ts_opened = 0
@@ -89,16 +92,17 @@ class Position:
 
     def apply(self, fill: OrderFilled) -> Money:
         """Book ``fill``; return the PnL it realized (zero when it only opened or added)."""
-        if fill.instrument_id != self.instrument.id:
+        instrument = self.instrument
+        if fill.instrument_id is not instrument.id and fill.instrument_id != instrument.id:
             raise InvalidValue(
-                f"position {self.id}: fill for {fill.instrument_id}, expected {self.instrument.id}"
-            )
-        if not self.instrument.is_on_lot(fill.last_qty):
-            raise InvalidValue(
-                f"position {self.id}: fill quantity {fill.last_qty} is not a multiple of lot size "
-                f"{self.instrument.lot_size}"
+                f"position {self.id}: fill for {fill.instrument_id}, expected {instrument.id}"
             )
         qty = fill.last_qty.as_decimal()
+        if _remainder(qty, instrument.lot_size.as_decimal()):
+            raise InvalidValue(
+                f"position {self.id}: fill quantity {fill.last_qty} is not a multiple of lot size "
+                f"{instrument.lot_size}"
+            )
         sign = 1 if fill.order_side is OrderSide.BUY else -1
         open_qty = abs(self.signed_qty)
         reducing = self.signed_qty and (self.signed_qty > 0) != (sign > 0)
@@ -107,8 +111,8 @@ class Position:
                 f"position {self.id}: fill of {fill.last_qty} would take {self.side} "
                 f"{open_qty} through zero, and this position may not flip"
             )
-        notional = self.instrument.notional(fill.last_qty, fill.last_px)
-        realized = Money.zero(self.cost.currency)
+        notional = instrument.notional(fill.last_qty, fill.last_px)
+        realized = self._zero
         if not reducing:
             if not self.signed_qty:
                 self.ts_opened = fill.ts_event
@@ -118,10 +122,16 @@ class Position:
             realized = self._close(closed, open_qty, fill.last_px, notional, qty)
             if qty > open_qty:
                 self.ts_opened = fill.ts_event
-        self.signed_qty = EXACT.add(self.signed_qty, EXACT.multiply(Decimal(sign), qty))
+        # Exactly signed_qty + sign x qty.
+        self.signed_qty = (
+            EXACT.add(self.signed_qty, qty) if sign > 0 else EXACT.subtract(self.signed_qty, qty)
+        )
         fee = fill.commission
-        self.fees[fee.currency] = self.fees.get(fee.currency, Money.zero(fee.currency)) + fee
-        self.realized_pnl = self.realized_pnl + realized
+        fees = self.fees
+        held = fees.get(fee.currency)
+        fees[fee.currency] = fee if held is None else held + fee
+        if realized is not self._zero:
+            self.realized_pnl = self.realized_pnl + realized
         self.last_trade_id = fill.trade_id
         self.ts_last = fill.ts_event
         self.fill_count += 1

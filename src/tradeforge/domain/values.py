@@ -11,7 +11,7 @@ precision are refused.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Final, Self, cast
 
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import EXACT, MAX_PRECISION, decimals_of, fit_precision, to_decimal
@@ -38,8 +38,8 @@ class _ExactValue:
     @classmethod
     def _trusted(cls, value: Decimal) -> Self:
         # For results of exact arithmetic on already valid values: skips re-validation.
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "_value", value)
+        obj = _new(cls)
+        _set_value(obj, value)
         return obj
 
     @classmethod
@@ -47,17 +47,31 @@ class _ExactValue:
         """``raw * 10**-precision``: the fast way in from scaled integers (e.g. bar arrays)."""
         if not 0 <= precision <= MAX_PRECISION:
             raise InvalidValue(f"{cls.field} precision must be 0..{MAX_PRECISION}, got {precision}")
-        if not cls.signed and raw < 0:
+        if raw < 0 and not cls.signed:
             raise InvalidValue(f"{cls.field} must not be negative, got raw {raw}")
-        return cls._trusted(Decimal(raw).scaleb(-precision, context=EXACT))
+        obj = _new(cls)
+        _set_value(obj, _scaleb(Decimal(raw), -precision))
+        _set_precision(obj, precision)
+        return obj
 
     @classmethod
     def from_decimal(cls, value: Decimal, precision: int) -> Self:
         """``value`` at ``precision`` decimals (refused if it needs more): skips parsing."""
-        exact = fit_precision(cls.field, value, precision)
-        if not cls.signed and exact < 0:
+        if 0 <= precision <= MAX_PRECISION:
+            try:
+                exact = value.quantize(_QUANTA[precision], context=EXACT)
+            except ArithmeticError:
+                exact = fit_precision(cls.field, value, precision)  # raises the right message
+            if not exact:
+                exact = exact.copy_abs()
+        else:
+            exact = fit_precision(cls.field, value, precision)
+        if exact < 0 and not cls.signed:
             raise InvalidValue(f"{cls.field} must not be negative, got {value}")
-        return cls._trusted(exact)
+        obj = _new(cls)
+        _set_value(obj, exact)
+        _set_precision(obj, precision)
+        return obj
 
     @classmethod
     def from_str(cls, value: str) -> Self:
@@ -100,9 +114,11 @@ class _ExactValue:
         return self._checked(EXACT.subtract(self._value, other._value))
 
     def _checked(self, result: Decimal) -> Self:
-        if not self.signed and result < 0:
+        if result < 0 and not self.signed:
             raise InvalidValue(f"{self.field} must not be negative, got {result}")
-        return self._trusted(result)
+        obj = _new(type(self))
+        _set_value(obj, result)
+        return obj
 
     def __mul__(self, other: _ExactValue | _Scalar) -> Decimal:
         operand = other._value if isinstance(other, _ExactValue) else other
@@ -169,6 +185,13 @@ class _ExactValue:
 
     def __reduce__(self) -> tuple[type[Self], tuple[str]]:
         return (type(self), (str(self),))
+
+
+_new = object.__new__
+_scaleb = EXACT.scaleb
+_QUANTA: Final = tuple(Decimal(1).scaleb(-p) for p in range(MAX_PRECISION + 1))
+_set_value = cast(Any, _ExactValue.__dict__["_value"]).__set__
+_set_precision = cast(Any, _ExactValue.__dict__["_precision"]).__set__
 
 
 class Price(_ExactValue):

@@ -38,8 +38,10 @@ class RiskEngine:
         cfg = self.config
         if cfg.halted:
             return DenyReason.KILL_SWITCH, "trading is halted"
-        if str(spec.instrument_id) in cfg.restricted_instruments:
+        if cfg.restricted_instruments and str(spec.instrument_id) in cfg.restricted_instruments:
             return DenyReason.RESTRICTED_INSTRUMENT, f"{spec.instrument_id} is restricted"
+        if cfg.max_order_quantity is None and cfg.max_order_notional is None:
+            return None
         qty = spec.quantity.as_decimal()
         if cfg.max_order_quantity is not None and qty > cfg.max_order_quantity:
             msg = f"quantity {qty} exceeds the limit {cfg.max_order_quantity}"

@@ -58,6 +58,12 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, tag=True):
 
     def __post_init__(self) -> None:
         spec = self.spec
+        if (
+            spec.client_order_id is self.client_order_id
+            and spec.strategy_id is self.strategy_id
+            and spec.instrument_id is self.instrument_id
+        ):
+            return
         if (spec.client_order_id, spec.strategy_id, spec.instrument_id) != (
             self.client_order_id,
             self.strategy_id,
@@ -69,7 +75,9 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, tag=True):
     def of(cls, spec: OrderSpec, ts: int) -> OrderInitialized:
         """The initialization event of ``spec`` at ``ts``."""
         return cls(
-            **spec.ids(),
+            client_order_id=spec.client_order_id,
+            strategy_id=spec.strategy_id,
+            instrument_id=spec.instrument_id,
             spec=spec,
             ts_event=ts,
             ts_init=ts,

@@ -49,7 +49,13 @@ class ClientOrderIdGenerator:
 
     def next_id(self) -> ClientOrderId:
         """The next id."""
-        value = ClientOrderId(f"{self._prefix}-{self._next}")
+        text = f"{self._prefix}-{self._next}"
+        # A checked prefix, a dash and digits: only the length can be wrong.
+        value = (
+            ClientOrderId._trusted(text)
+            if len(text) <= ClientOrderId.max_length
+            else ClientOrderId(text)
+        )
         self._next += 1
         return value
 

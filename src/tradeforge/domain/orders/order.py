@@ -37,7 +37,12 @@ from tradeforge.domain.orders.events import (
     OrderTriggered,
     OrderUpdated,
 )
-from tradeforge.domain.orders.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, check_transition
+from tradeforge.domain.orders.lifecycle import (
+    OPEN_STATUSES,
+    TERMINAL_STATUSES,
+    TRANSITIONS,
+    check_transition,
+)
 from tradeforge.domain.orders.spec import OrderSpec
 from tradeforge.domain.values import Price, Quantity
 
@@ -53,6 +58,7 @@ _ACK_OVERTAKEN = frozenset(
      _S.CANCELED, _S.EXPIRED}
 )  # fmt: skip
 _UPDATABLE = OPEN_STATUSES | {_S.SUBMITTED}
+_TRANSITIONS = TRANSITIONS
 _SIMPLE_TARGETS: dict[type[OrderEvent], OrderStatus] = {
     OrderDenied: _S.DENIED,
     OrderSubmitted: _S.SUBMITTED,
@@ -61,6 +67,17 @@ _SIMPLE_TARGETS: dict[type[OrderEvent], OrderStatus] = {
     OrderCanceled: _S.CANCELED,
     OrderExpired: _S.EXPIRED,
 }
+
+
+def _zero_qty(precision: int) -> Quantity:
+    # Quantities are immutable: one zero per precision serves every order.
+    zero = _ZERO_QTY.get(precision)
+    if zero is None:
+        zero = _ZERO_QTY[precision] = Quantity.from_raw(0, precision)
+    return zero
+
+
+_ZERO_QTY: dict[int, Quantity] = {}
 
 
 class Order:
@@ -75,7 +92,7 @@ class Order:
         self.status: OrderStatus = _S.INITIALIZED
         self.account_id: AccountId | None = None
         self.venue_order_id: VenueOrderId | None = None
-        self.filled_qty: Quantity = Quantity.from_raw(0, spec.quantity.precision)
+        self.filled_qty: Quantity = _zero_qty(spec.quantity.precision)
         self.fees: dict[Currency, Money] = {}
         self.events: list[OrderEvent] = [init]
         self.ts_init: int = init.ts_init
@@ -154,7 +171,13 @@ class Order:
 
     def apply(self, event: OrderEvent) -> None:
         """Apply ``event``; raise without changing anything if it is not allowed."""
-        if (event.client_order_id, event.instrument_id, event.strategy_id) != (
+        spec = self.spec
+        same = (  # events built from this order's spec carry its very id objects
+            event.client_order_id is spec.client_order_id
+            and event.instrument_id is spec.instrument_id
+            and event.strategy_id is spec.strategy_id
+        )
+        if not same and (event.client_order_id, event.instrument_id, event.strategy_id) != (
             self.client_order_id,
             self.instrument_id,
             self.strategy_id,
@@ -164,8 +187,9 @@ class Order:
                 f"{event.strategy_id}) applied to order {self.client_order_id} "
                 f"({self.instrument_id}, {self.strategy_id})"
             )
-        if isinstance(event, OrderFilled):
-            self._apply_fill(event)
+        kind = type(event)
+        if kind is OrderFilled or (kind not in _SIMPLE_TARGETS and isinstance(event, OrderFilled)):
+            self._apply_fill(event)  # type: ignore[arg-type]
         elif isinstance(event, OrderInitialized):
             raise InvalidTransition(f"order {self.client_order_id}: already initialized")
         else:
@@ -174,7 +198,8 @@ class Order:
         self.ts_last = event.ts_event
 
     def _move(self, target: OrderStatus) -> None:
-        check_transition(self.status, target, subject=f"order {self.client_order_id}")
+        if target not in _TRANSITIONS[self.status]:
+            check_transition(self.status, target, subject=f"order {self.client_order_id}")
         if target in _PENDING and self.status not in _PENDING:
             self._status_before_pending = self.status
         self.status = target
@@ -183,10 +208,16 @@ class Order:
         return self._status_before_pending or _S.ACCEPTED
 
     def _apply_change(self, event: OrderEvent) -> None:
+        kind = type(event)
+        target = _SIMPLE_TARGETS.get(kind)
+        if target is not None and kind is not OrderAccepted and kind is not OrderSubmitted:
+            self._move(target)
+            if kind is OrderRejected:
+                self.account_id = event.account_id  # type: ignore[attr-defined]
+            return
         if isinstance(event, OrderAccepted) and self.status in _ACK_OVERTAKEN:
             self._late_ack(event)
             return
-        target = _SIMPLE_TARGETS.get(type(event))
         if target is not None:
             self._move(target)
             if isinstance(event, (OrderSubmitted, OrderAccepted, OrderRejected)):
@@ -247,19 +278,22 @@ class Order:
             self.venue_order_id = event.venue_order_id
 
     def _apply_fill(self, fill: OrderFilled) -> None:
-        name = f"order {self.client_order_id}"
         if fill.trade_id in self._trade_ids:
+            name = f"order {self.client_order_id}"
             raise InvalidTransition(f"{name}: duplicate fill, trade_id {fill.trade_id}")
-        if fill.order_side is not self.side:
+        if fill.order_side is not self.spec.side:
+            name = f"order {self.client_order_id}"
             raise InvalidValue(f"{name}: fill side {fill.order_side} but order is {self.side}")
-        if fill.last_qty.is_zero():
-            raise InvalidValue(f"{name}: fill last_qty must be positive")
-        leaves = self.leaves_qty
-        if fill.last_qty > leaves:
+        last = fill.last_qty.as_decimal()
+        if not last:
+            raise InvalidValue(f"order {self.client_order_id}: fill last_qty must be positive")
+        leaves = self.quantity.as_decimal() - self.filled_qty.as_decimal()
+        if last > leaves:
             raise InvalidValue(
-                f"{name}: overfill, last_qty {fill.last_qty} exceeds leaves_qty {leaves}"
+                f"order {self.client_order_id}: overfill, last_qty {fill.last_qty} exceeds "
+                f"leaves_qty {self.leaves_qty}"
             )
-        if fill.last_qty == leaves:
+        if last == leaves:
             self._move(_S.FILLED)
         elif self.status in _PARTIAL_STAYS:
             self._move(self.status)
@@ -273,7 +307,9 @@ class Order:
             EXACT.multiply(fill.last_qty.as_decimal(), fill.last_px.as_decimal()),
         )
         fee = fill.commission
-        self.fees[fee.currency] = self.fees.get(fee.currency, Money.zero(fee.currency)) + fee
+        fees = self.fees
+        held = fees.get(fee.currency)
+        fees[fee.currency] = fee if held is None else held + fee
         self._trade_ids.add(fill.trade_id)
         self.account_id = fill.account_id
         self.venue_order_id = fill.venue_order_id

@@ -61,6 +61,22 @@ class OrderSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     tags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if (  # the most common shape, a plain market order: nothing else to check
+            self.order_type is OrderType.MARKET
+            and self.price is None
+            and self.trigger_price is None
+            and self.trailing_offset is None
+            and self.trailing_offset_type is None
+            and self.expire_time_ns is None
+            and not self.post_only
+            and self.display_qty is None
+            and self.contingency_type is ContingencyType.NONE
+            and not self.linked_order_ids
+            and self.parent_order_id is None
+            and self.time_in_force in _MARKET_TIFS
+            and not self.quantity.is_zero()
+        ):
+            return
         self._check_quantities()
         self._check_prices()
         self._check_time_in_force()
