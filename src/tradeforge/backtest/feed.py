@@ -73,12 +73,8 @@ class BarFeed:
         self.close_array: npt.NDArray[np.float64] = np.empty(0)
         self.ts_close: list[int] = []
         self.ts_open: list[int] = []
-        self.open: list[float] = []
-        self.high: list[float] = []
-        self.low: list[float] = []
         self.close: list[float] = []
-        self.volume: list[float] = []
-        self.block = BarBlock(self)
+        self.block = BarBlock(self, {})
         self.keep = 0  # bars strategies want to read back across blocks
         self.pos = 0  # next row to replay
         self.n = 0
@@ -131,12 +127,8 @@ class BarFeed:
         self.close_array = columns["close"]
         self.ts_open = ts.tolist()
         self.ts_close = self.ts_close_array.tolist()
-        self.open = columns["open"].tolist()
-        self.high = columns["high"].tolist()
-        self.low = columns["low"].tolist()
         self.close = columns["close"].tolist()
-        self.volume = columns["volume"].tolist()
-        self.block = BarBlock(self)
+        self.block = BarBlock(self, columns)
         self.pos, self.n = start, len(self.ts_open)
         self.rows_seen += self.n - start
         # Until the replay reaches the block, indicators read the last bar already seen.
@@ -196,18 +188,68 @@ class BarFeed:
         """The lazy bar at row ``i`` of the current block."""
         return BarRef(self.block, i)
 
+    @property
+    def open(self) -> list[float]:
+        """Opens of the current block."""
+        return self.block.open
+
+    @property
+    def high(self) -> list[float]:
+        """Highs of the current block."""
+        return self.block.high
+
+    @property
+    def low(self) -> list[float]:
+        """Lows of the current block."""
+        return self.block.low
+
+    @property
+    def volume(self) -> list[float]:
+        """Volumes of the current block."""
+        return self.block.volume
+
 
 class BarBlock:
     """The lists of one loaded block of a feed; bars keep the block they came from, so a bar
-    read after the feed moved on still shows its own prices."""
+    read after the feed moved on still shows its own prices. Times and closes are lists from
+    the start (the replay reads them at every bar); opens, highs, lows and volumes become
+    lists when first read (most bars are never looked at that closely)."""
 
-    __slots__ = ("close", "feed", "high", "low", "open", "ts_close", "ts_open", "volume")
+    __slots__ = ("_columns", "_lists", "close", "feed", "ts_close", "ts_open")
 
-    def __init__(self, feed: BarFeed) -> None:
+    def __init__(self, feed: BarFeed, columns: _Columns) -> None:
         self.feed = feed
         self.ts_open, self.ts_close = feed.ts_open, feed.ts_close
-        self.open, self.high, self.low = feed.open, feed.high, feed.low
-        self.close, self.volume = feed.close, feed.volume
+        self.close = feed.close
+        self._columns = columns
+        self._lists: dict[str, list[float]] = {}
+
+    def _column(self, name: str) -> list[float]:
+        values = self._lists.get(name)
+        if values is None:
+            column = self._columns.get(name)
+            values = self._lists[name] = [] if column is None else column.tolist()
+        return values
+
+    @property
+    def open(self) -> list[float]:
+        """Opens."""
+        return self._column("open")
+
+    @property
+    def high(self) -> list[float]:
+        """Highs."""
+        return self._column("high")
+
+    @property
+    def low(self) -> list[float]:
+        """Lows."""
+        return self._column("low")
+
+    @property
+    def volume(self) -> list[float]:
+        """Volumes."""
+        return self._column("volume")
 
 
 class BarRef:

@@ -69,6 +69,9 @@ class MatchingEngine(PathWalking):
         self._close_ts = 0  # close time of the last bar
         self._close_capacity: Decimal | None = None  # what fill_at="close" may still take
         self._close_bar: BarLike | None = None  # whose volume that is, until first needed
+        # A bar that closed while no order worked, taken in when next needed (``_catch_up``):
+        # a replay may set it instead of calling ``on_bar``, which would do only that.
+        self._idle_bar: BarLike | None = None
 
     # ---------------------------------------------------------------- state
     @property
@@ -84,9 +87,20 @@ class MatchingEngine(PathWalking):
         """A working order by client order id."""
         return self._orders.get(client_order_id)
 
+    def _catch_up(self) -> None:
+        """Take in the bar that closed while no order worked (see ``_idle_bar``)."""
+        bar = self._idle_bar
+        if bar is not None:
+            self._idle_bar = None
+            self._mode, self._close_ts = "bar", bar.ts_event
+            self._last_bar = self._close_bar = bar
+            self._close_capacity = None
+
     @property
     def last_price(self) -> Decimal | None:
         """The last traded (or bar close) price seen."""
+        if self._idle_bar is not None:
+            self._catch_up()
         if self._last_bar is not None:
             self._last = self._last_bar.close.as_decimal()
             self._last_bar = None
@@ -101,6 +115,8 @@ class MatchingEngine(PathWalking):
     def submit(self, spec: OrderSpec, ts: int, *, held: bool = False) -> WorkingOrder | None:
         """A new order reaches the venue; ``held`` keeps an OTO child idle until its parent
         fills. Returns the working order, or None when rejected."""
+        if self._idle_bar is not None:
+            self._catch_up()
         if spec.client_order_id in self._orders:
             problem: Rejection | None = (
                 RejectReason.DUPLICATE_CLIENT_ORDER_ID,
@@ -146,6 +162,8 @@ class MatchingEngine(PathWalking):
     ) -> bool:
         """Change a working order; a new price or a larger size loses time priority.
         Returns whether the change was applied (else it was rejected)."""
+        if self._idle_bar is not None:
+            self._catch_up()
         order = self._orders.get(client_order_id)
         reject = self._listener.modify_rejected
         if order is None:
@@ -194,11 +212,12 @@ class MatchingEngine(PathWalking):
     # ---------------------------------------------------------- market data
     def on_bar(self, bar: BarLike) -> None:
         """Walk one bar's price path (see the module docstring)."""
-        self._mode, self._close_ts = "bar", bar.ts_event
         if not self._orders:
-            self._last_bar = self._close_bar = bar
-            self._close_capacity = None
+            self._idle_bar = bar
             return
+        if self._idle_bar is not None:
+            self._catch_up()
+        self._mode, self._close_ts = "bar", bar.ts_event
         prev = self.last_price
         o = bar.open.as_decimal()
         ts_open, ts_close = bar.ts_open, bar.ts_event
@@ -233,6 +252,8 @@ class MatchingEngine(PathWalking):
 
     def on_trade(self, price: Price, size: Quantity, ts: int) -> None:
         """A trade printed at ``price`` for ``size``: orders it reaches fill up to that size."""
+        if self._idle_bar is not None:
+            self._catch_up()
         px = price.as_decimal()
         prev = self.last_price
         self._mode, self._last, self._last_bar = "trade", px, None
@@ -257,6 +278,8 @@ class MatchingEngine(PathWalking):
         self, bid: Price, ask: Price, bid_size: Quantity, ask_size: Quantity, ts: int
     ) -> None:
         """Best bid and ask changed: orders they reach fill, up to the quoted size."""
+        if self._idle_bar is not None:
+            self._catch_up()
         self._book.set_quote(
             bid.as_decimal(), ask.as_decimal(), bid_size.as_decimal(), ask_size.as_decimal()
         )
@@ -264,6 +287,8 @@ class MatchingEngine(PathWalking):
 
     def on_book(self, update: OrderBookSnapshot | OrderBookDelta) -> None:
         """A level-2 snapshot or delta: orders walk the book for size."""
+        if self._idle_bar is not None:
+            self._catch_up()
         if isinstance(update, OrderBookSnapshot):
             self._book.apply_snapshot(update)
         else:

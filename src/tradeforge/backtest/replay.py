@@ -65,24 +65,39 @@ class ReplayLoop:
     def _replay_single(self, k: int, feed: BarFeed, start: int, end: int) -> None:
         engine = self.venue.engines[feed.instrument_id]
         on_bar = engine.on_bar
+        # The engine's working orders (the dict itself, never replaced): while there are none,
+        # the bar is left for the engine to take in when next needed, which is all that
+        # ``on_bar`` would do, without the call.
+        working = engine._orders
         cursor = feed.cursor
         ts_open, ts_close = feed.ts_open, feed.ts_close
         clock = self.clock
         advance = clock.advance_to
+        # With no timer or alert set, advancing a ``ReplayClock`` only moves its time: that is
+        # done directly then (its timers dict is never replaced either).
+        timers = clock._timers if type(clock) is ReplayClock else None
         now = clock.timestamp_ns()  # another feed may have moved the clock past an open
         block = feed.block
+        subs = self._subs
         for i in range(start, end):
             self._step = i - start
             if ts_open[i] > now:
                 advance(ts_open[i])  # timers until the open still see the previous bar
             bar = BarRef(block, i)
-            on_bar(bar)
+            if working:
+                on_bar(bar)
+            else:
+                engine._idle_bar = bar
             now = ts_close[i]
-            if not clock.idle:
-                advance(now - 1)  # and so do timers inside the bar: it has not closed yet
-            cursor.i = i
-            advance(now)
-            for strategy, hook in self._subs[k]:
+            if timers is None or timers:
+                if not clock.idle:
+                    advance(now - 1)  # and so do timers inside the bar: it has not closed yet
+                cursor.i = i
+                advance(now)
+            else:
+                cursor.i = i
+                clock._now = now
+            for strategy, hook in subs[k]:
                 try:
                     hook(bar)
                 except Exception as exc:

@@ -197,7 +197,11 @@ class Indicator:
 
     def crossed_below(self, other: Indicator) -> bool:
         """True when this was above ``other`` at the previous bar and is below it now."""
-        return other.crossed_above(self)
+        i, j = self._cursor.i, other._cursor.i
+        if i < 1 or j < 1:
+            return False
+        mine, theirs = self._values, other._values
+        return theirs[j - 1] < mine[i - 1] and theirs[j] > mine[i]
 
     def __repr__(self) -> str:
         return f"Indicator({self.label})"
