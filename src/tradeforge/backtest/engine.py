@@ -116,6 +116,7 @@ class BacktestEngine(ReplayLoop):
         self.risk = risk or RiskEngine()
         self.oms = OrderManager(keep_closed=10_000)
         self.positions = PositionBook(PositionMode.NETTING, self.instruments)
+        self._netting = self.positions.mode is PositionMode.NETTING
         self.trades = TradeRecorder(self.instruments)
         instrument_ids = list(self.instruments)
         self.equity = EquityRecorder(
@@ -225,9 +226,14 @@ class BacktestEngine(ReplayLoop):
         sid, iid = fill.strategy_id, fill.instrument_id
         key = (sid, iid)
         before = self._positions_by.get(key)
-        before_qty = before.signed_qty if before is not None else _ZERO
-        position, realized = self.positions.apply(fill)
-        self._positions_by[key] = position
+        if before is not None and self._netting and fill.position_side is None:
+            # What the book would do with it: the fill goes to this very position.
+            before_qty = before.signed_qty
+            position, realized = before, before.apply(fill)
+        else:
+            before_qty = before.signed_qty if before is not None else _ZERO
+            position, realized = self.positions.apply(fill)
+            self._positions_by[key] = position
         self.trades.on_fill(fill, before_qty, realized)
         fee = fill.commission
         fee_currency = fee.currency
@@ -411,6 +417,9 @@ class BacktestEngine(ReplayLoop):
     # ------------------------------------------------------------- queries
     def position(self, strategy_id: StrategyId, instrument_id: InstrumentId) -> Position | None:
         """The strategy's position in the instrument."""
+        known = self._positions_by.get((strategy_id, instrument_id))
+        if known is not None:
+            return known
         return self.positions.get(self.positions.position_id(instrument_id, strategy_id))
 
     def strategy_fees(self, strategy_id: StrategyId) -> Decimal:

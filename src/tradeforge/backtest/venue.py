@@ -505,6 +505,36 @@ class SimulatedVenue:
         )
         key = self._lock_key(spec)
         is_buy = order.is_buy
+        account = self.account
+        terms = self._terms.get(inst.id)
+        fee_currency = fee.currency
+        if (
+            not self.report_balances
+            and terms is not None
+            and terms.spot
+            and terms.base is not None
+            and terms.account_type is account.type
+            and (fee_currency is terms.quote or fee_currency == terms.quote)
+            and terms.base in account._total
+            and terms.quote in account._total
+        ):
+            # A spot pair's fill, fee in the quote: what settle_spot and use do, in one go.
+            notional = inst.notional(qty, px).amount
+            account._settle_spot_pair(
+                terms.base,
+                terms.quote,
+                is_buy=is_buy,
+                qty=quantity,
+                notional=notional,
+                fee=fee.amount,
+            )
+            account.use(key, notional + fee.amount if is_buy else quantity)
+            self._net[inst.id] += quantity if is_buy else -quantity
+            if order.quantity - order.filled <= 0:
+                account.release(key)
+                self._strategy_of.pop(order.id, None)
+            self._emit(fill)
+            return
         if self.account.uses_margin(inst.kind):
             _, realized = self._positions.apply(fill)
             changed = self.account.settle_margin(realized, fee)

@@ -160,6 +160,26 @@ class VenueAccount:
         self._total[currency] = self._total.get(currency, Decimal(0)) + amount
         self._locked.setdefault(currency, Decimal(0))
 
+    def _settle_spot_pair(
+        self,
+        base: Currency,
+        quote: Currency,
+        *,
+        is_buy: bool,
+        qty: Decimal,
+        notional: Decimal,
+        fee: Decimal,
+    ) -> None:
+        """``settle_spot`` of a currency pair whose fee is in the quote currency, both already
+        held, without the report of what changed (the same operations, in the same order)."""
+        total = self._total
+        if is_buy:
+            total[base] = total[base] + qty
+            total[quote] = total[quote] - notional - fee
+        else:
+            total[base] = total[base] - qty
+            total[quote] = total[quote] + notional - fee
+
     def uses_margin(self, kind: InstrumentKind) -> bool:
         """True when fills in ``kind`` settle PnL instead of exchanging currencies."""
         return self.type is AccountType.MARGIN and kind is not InstrumentKind.SPOT
