@@ -112,7 +112,8 @@ def add_account(ctx: click.Context, data_dir: Path | None, balances: tuple[str, 
 @click.option("--fault", "faults", multiple=True, metavar="KIND[:COUNT[:SECONDS]]",
               help="Arm a fault at start (see docs/sim-exchange.md); repeatable.")  # fmt: skip
 @click.option("--events-per-second", default=20.0, show_default=True,
-              type=click.FloatRange(0.1, 100_000), help="Mean rate of the random market's participant events.")  # fmt: skip
+              type=click.FloatRange(0.1, 100_000),
+              help="Mean rate of the random market's participant events.")  # fmt: skip
 @click.option("--admin-token", default=None, help="Required in X-Admin-Token for /admin/*.")
 @click.pass_context
 def serve(ctx: click.Context, /, **options: Any) -> None:

@@ -439,7 +439,9 @@ def _stream_routes(app: FastAPI, server: ExchangeServer) -> None:
         if entry is not None:
             await _user_ws(ws, entry.account)
             return
-        await _market_ws(ws, [s for s in path.split("/") if s], combined=False)
+        # Only stream names subscribe; a bare path such as CCXT's ``/ws/0`` opens an empty
+        # connection that subscribes later with SUBSCRIBE requests.
+        await _market_ws(ws, [s for s in path.split("/") if "@" in s], combined=False)
 
     @app.websocket("/stream")
     async def ws_combined(ws: WebSocket) -> None:

@@ -10,7 +10,8 @@ endpoint ``POST /admin/faults`` (JSON ``{"kind": ..., "count": ..., "seconds": .
   as when a venue accepts an order and the response is lost;
 - ``rate_limit``: answer 429 with ``Retry-After: seconds`` (a storm when ``count`` is large);
 - ``drop_ws``: close every WebSocket connection once;
-- ``skip_depth``: leave ``count`` update ids out of the depth streams (a sequence gap);
+- ``skip_depth``: leave ``count`` update ids out of the depth streams (a sequence gap), of
+  every symbol or only ``symbol``'s;
 - ``stale_snapshot``: answer ``depth`` with a snapshot older than the stream's next update.
 """
 
@@ -40,6 +41,7 @@ class Fault:
     path: str = "/api/"
     method: str | None = None
     probability: float = 1.0
+    symbol: str | None = None  # skip_depth: only this symbol's stream (default: any)
 
     def matches(self, method: str, path: str) -> bool:
         """True when this fault applies to a request."""
@@ -62,7 +64,7 @@ def parse_fault(spec: str | dict[str, Any]) -> Fault:
             ) from None
     else:
         fields = dict(spec)
-    unknown = set(fields) - {"kind", "count", "seconds", "path", "method", "probability"}
+    unknown = set(fields) - {"kind", "count", "seconds", "path", "method", "probability", "symbol"}
     if unknown:
         raise InvalidValue(f"fault: unknown field(s) {sorted(unknown)}")
     kind = fields.get("kind")
@@ -76,6 +78,7 @@ def parse_fault(spec: str | dict[str, Any]) -> Fault:
             path=str(fields.get("path", "/api/")),
             method=str(fields["method"]).upper() if fields.get("method") else None,
             probability=float(fields.get("probability", 1.0)),
+            symbol=str(fields["symbol"]).upper() if fields.get("symbol") else None,
         )
     except (TypeError, ValueError):
         raise InvalidValue(f"fault: bad field value in {spec!r}") from None
@@ -105,9 +108,13 @@ class Faults:
         return [vars(f).copy() for f in self._armed]
 
     def take(self, kind: str, method: str = "", path: str = "/api/") -> Fault | None:
-        """The first armed fault of ``kind`` that applies now (spending one of its count)."""
+        """The first armed fault of ``kind`` that applies now (spending one of its count).
+
+        ``path`` is the request path, or the symbol for stream faults."""
         for fault in self._armed:
             if fault.kind != kind or (kind in _REQUEST_KINDS and not fault.matches(method, path)):
+                continue
+            if fault.symbol is not None and kind not in _REQUEST_KINDS and fault.symbol != path:
                 continue
             if fault.probability < 1 and self._rng.random() >= fault.probability:
                 continue

@@ -71,7 +71,7 @@ class ExchangeServer:
         for fault in self.options.faults:
             self.faults.arm(fault)
         self.hub = StreamHub(self.exchange.markets, self.exchange.now_ms)
-        self.hub.skip_depth = lambda: self.faults.take("skip_depth") is not None
+        self.hub.skip_depth = lambda sym: self.faults.take("skip_depth", "WS", sym) is not None
         self.exchange.public_sink = self.hub.on_market
         self.listen_keys: dict[str, _ListenKey] = {}
         self._task: asyncio.Task[None] | None = None
