@@ -519,16 +519,16 @@ class SimulatedVenue:
             and terms.quote in account._total
         ):
             # A spot pair's fill, fee in the quote: what settle_spot and use do, in one go.
-            notional = inst.notional(qty, px).amount
+            amount = inst.notional(qty, px).amount
             account._settle_spot_pair(
                 terms.base,
                 terms.quote,
                 is_buy=is_buy,
                 qty=quantity,
-                notional=notional,
+                notional=amount,
                 fee=fee.amount,
             )
-            account.use(key, notional + fee.amount if is_buy else quantity)
+            account.use(key, amount + fee.amount if is_buy else quantity)
             self._net[inst.id] += quantity if is_buy else -quantity
             if order.quantity - order.filled <= 0:
                 account.release(key)
