@@ -108,6 +108,8 @@ class MatchingEngine(PathWalking):
 
     def reference_price(self, is_buy: bool) -> Decimal | None:
         """What a marketable order would pay now: the ask (bid) when quoted, else the last."""
+        if self._book.empty:  # never quoted: bars or trades only
+            return self.last_price
         quote = self._book.ask if is_buy else self._book.bid
         return quote if quote is not None else self.last_price
 

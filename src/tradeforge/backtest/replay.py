@@ -169,11 +169,15 @@ class ReplayLoop:
                     self._fail(strategy, "on_bar", exc)
 
     def _close_equity_window(self, ts: npt.NDArray[np.int64], closes: _Closes) -> None:
-        # Carry each instrument's last close into the window, then forward-fill.
-        filled = np.vstack((self._last_close, closes))
-        idx = np.where(~np.isnan(filled), np.arange(len(filled))[:, None], 0)
-        np.maximum.accumulate(idx, axis=0, out=idx)
-        filled = np.take_along_axis(filled, idx, axis=0)[1:]
-        self._last_close = filled[-1].copy()
+        if len(closes) and not np.isnan(closes).any():
+            filled = closes  # every instrument closed at every step: nothing to carry
+        else:
+            # Carry each instrument's last close into the window, then forward-fill.
+            filled = np.vstack((self._last_close, closes))
+            idx = np.where(~np.isnan(filled), np.arange(len(filled))[:, None], 0)
+            np.maximum.accumulate(idx, axis=0, out=idx)
+            filled = np.take_along_axis(filled, idx, axis=0)[1:]
+        if len(filled):
+            self._last_close = filled[-1].copy()
         self.equity.close_window(ts, filled)
         gc.collect(1)
