@@ -112,6 +112,7 @@ from tradeforge.domain.portfolio_events import AccountStateChanged, PositionChan
 from tradeforge.domain.position import Position
 from tradeforge.domain.position_book import PositionBook
 from tradeforge.domain.registry import MESSAGE_TYPES
+from tradeforge.domain.reports import FillReport, OrderStatusReport
 from tradeforge.domain.values import Price, Quantity
 
 __all__ = [
@@ -190,6 +191,8 @@ __all__ = [
     "Position",
     "PositionBook",
     "PositionChanged",
+    "FillReport",
+    "OrderStatusReport",
     "PositionId",
     "PositionMode",
     "PositionSide",

@@ -37,6 +37,7 @@ from tradeforge.domain.orders.events import (
     OrderUpdated,
 )
 from tradeforge.domain.portfolio_events import AccountStateChanged, PositionChanged
+from tradeforge.domain.reports import FillReport, OrderStatusReport
 
 __all__ = ["MESSAGE_TYPES"]
 
@@ -66,6 +67,9 @@ MESSAGE_TYPES: Final[tuple[type[Message], ...]] = (
     # holdings
     PositionChanged,
     AccountStateChanged,
+    # venue reports
+    OrderStatusReport,
+    FillReport,
     # market data
     Bar,
     QuoteTick,

@@ -66,7 +66,7 @@ def exchange_group() -> None:
     Examples:
       tradeforge exchange add-account --data-dir ./simx --balance USDT=100000 --balance BTC=1
       tradeforge exchange serve --data-dir ./simx --port 8100 --instruments BTC/USDT,ETH/USDT
-      tradeforge exchange serve --data-dir ./data --feed replay:BTC/USDT.SIM/1m --speed 10x
+      tradeforge exchange serve --data-dir ./data --feed replay:BTC/USDT.SIM:1m --speed 10x
     """
 
 
@@ -128,8 +128,5 @@ def serve(ctx: click.Context, /, **options: Any) -> None:
 
     data_dir: Path | None = options.pop("data_dir")
     options["speed"] = _speed(options["speed"])
-    serve_forever(
-        data_dir=_data_dir(ctx, data_dir),
-        catalog_dir=Path(ctx.obj.settings.data.path),
-        **options,
-    )
+    directory = _data_dir(ctx, data_dir)  # its state, and the catalog a replay reads
+    serve_forever(data_dir=directory, catalog_dir=directory, **options)

@@ -115,6 +115,8 @@ EXPECTED_DOMAIN_API = {
     "Position",
     "PositionBook",
     "PositionChanged",
+    "FillReport",
+    "OrderStatusReport",
     "Account",
     "CashAccount",
     "MarginAccount",
