@@ -47,6 +47,10 @@ class LiveClock:
         """Wall-clock time in UTC nanoseconds."""
         return time.time_ns()
 
+    def monotonic(self) -> float:
+        """Seconds of a clock that never goes back, for timeouts, back-off and rate limits."""
+        return time.monotonic()
+
     def utc_now(self) -> datetime:
         """Wall-clock time as a tz-aware UTC datetime."""
         return ns_to_utc(time.time_ns())

@@ -1,0 +1,649 @@
+"""``CcxtVenueClient``: the ``VenueClient`` port over CCXT, for any exchange CCXT supports.
+
+REST goes through async CCXT, streams through CCXT Pro's ``watch_*`` methods (and, for venues
+that speak Binance's depth protocol, our own :class:`BinanceBookStream`, so gaps and resyncs
+are ours to see). Around every request, in this order:
+
+1. the client-side weight limiter (``WeightLimiter``): it waits until the request's weight fits
+   under 95 % of the venue's budget, follows the used-weight header the venue returns, and
+   after a 429/418 sends nothing until ``Retry-After`` has passed;
+2. the venue's circuit breaker: five consecutive failures open it, then one probe per
+   cool-down;
+3. for reads only, a ``RetryPolicy`` (at most 3 attempts, full-jitter back-off, a 10 % retry
+   budget). Writes are never retried: when the outcome of ``submit`` or ``cancel`` is unknown
+   (a timeout, a 5xx, a lost answer) the client asks the venue for the order by its client
+   order id, several times over the venue's visibility lag, before it decides anything.
+
+CCXT's own rate limiter is switched off: ours counts the venue's weights and honours its
+headers. Every failure reaches the caller as a domain error (``ccxt_errors``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
+import msgspec
+from prometheus_client import CollectorRegistry
+
+from tradeforge.connectors.binance_book import BinanceBookStream
+from tradeforge.connectors.ccxt_convert import (
+    bar_from_ohlcv,
+    currency,
+    dec,
+    fill_from_trade,
+    instrument_from_market,
+    quote_from_ticker,
+    report_from_order,
+    trade_from_ccxt,
+)
+from tradeforge.connectors.ccxt_errors import map_ccxt_error
+from tradeforge.connectors.errors import UnknownOutcome
+from tradeforge.connectors.order_book_sync import DepthSnapshot
+from tradeforge.connectors.resilience import (
+    BreakerMetrics,
+    CircuitBreaker,
+    FullJitter,
+    RetryBudget,
+    RetryPolicy,
+    WeightLimiter,
+    write_operation,
+)
+from tradeforge.domain import (
+    AccountBalance,
+    AccountId,
+    Bar,
+    BookLevel,
+    ClientOrderId,
+    FillReport,
+    Instrument,
+    InstrumentId,
+    InvalidOrder,
+    Money,
+    OrderBookDelta,
+    OrderBookSnapshot,
+    OrderSpec,
+    OrderStatusReport,
+    OrderType,
+    Price,
+    Quantity,
+    QuoteTick,
+    RateLimited,
+    Timeframe,
+    TimeInForce,
+    TradeForgeError,
+    TradeTick,
+    UnknownInstrument,
+    UnknownOrder,
+    Venue,
+)
+from tradeforge.domain.errors import RetryableError
+from tradeforge.execution import OrderUpdate, VenueCapabilities
+from tradeforge.observability import get_logger
+
+__all__ = ["CcxtVenueClient", "CcxtVenueConfig", "VenueClock", "capabilities_of"]
+
+log = get_logger("tradeforge.connectors.ccxt")
+T = TypeVar("T")
+
+# Request weights of Binance Spot (the venue the weight header speaks for); others weigh 1.
+_BINANCE_WEIGHTS = {
+    "fetch_time": 1, "load_markets": 20, "fetch_balance": 20, "create_order": 1,
+    "cancel_order": 1, "fetch_order": 4, "fetch_open_orders": 6, "fetch_my_trades": 20,
+    "fetch_order_book": 5, "depth_snapshot": 50, "fetch_trades": 25, "fetch_ohlcv": 2,
+}  # fmt: skip
+_BINANCE_TYPES = {
+    (OrderType.MARKET, False): "market",
+    (OrderType.LIMIT, False): "limit",
+    (OrderType.LIMIT, True): "LIMIT_MAKER",
+    (OrderType.STOP_MARKET, False): "STOP_LOSS",
+    (OrderType.STOP_LIMIT, False): "STOP_LOSS_LIMIT",
+    (OrderType.LIMIT_IF_TOUCHED, False): "TAKE_PROFIT_LIMIT",
+}
+
+
+class VenueClock(Protocol):
+    """What the client needs of a clock: ``LiveClock`` has both."""
+
+    def timestamp_ns(self) -> int: ...
+
+    def monotonic(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class CcxtVenueConfig:
+    """One CCXT venue account.
+
+    ``urls`` is merged into the CCXT class's ``urls`` (to point it at a testnet or at our
+    simulated exchange); ``ws_url`` enables our own Binance-protocol book stream.
+    """
+
+    exchange_id: str
+    venue: Venue
+    api_key: str | None = None
+    secret: str | None = None
+    urls: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    ws_url: str | None = None
+    timeout_ms: int = 10_000
+    weight_limit: int = 6000
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
+    lookup_attempts: int = 5
+    lookup_interval: float = 1.0
+    account_id: AccountId | None = None
+
+
+def capabilities_of(has: Mapping[str, Any], exchange_id: str) -> VenueCapabilities:
+    """What a venue can do, from CCXT's ``has`` table and our own overrides."""
+
+    def yes(key: str) -> bool:
+        return bool(has.get(key))
+
+    return VenueCapabilities(
+        modify_order=yes("editOrder") and exchange_id != "binance",  # spot edit = cancelReplace
+        stop_orders=yes("createStopOrder") or yes("createStopLimitOrder"),
+        post_only=yes("createPostOnlyOrder") or exchange_id == "binance",
+        reduce_only=yes("createReduceOnlyOrder"),
+        fetch_order_by_client_id=yes("fetchOrder"),
+        watch_trades=yes("watchTrades"),
+        watch_quotes=yes("watchBidsAsks") or yes("watchTicker"),
+        watch_book=yes("watchOrderBook"),
+        watch_bars=yes("watchOHLCV"),
+        watch_orders=yes("watchOrders"),
+    )
+
+
+def _deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _deep_merge(target[key], value)
+        else:
+            target[key] = value
+
+
+class CcxtVenueClient:
+    """A CCXT venue as a ``VenueClient`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: CcxtVenueConfig,
+        *,
+        clock: VenueClock,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.config = config
+        self.venue = config.venue
+        self._clock = clock
+        self._sleep = sleep
+        self.account_id = config.account_id or AccountId(f"{config.venue}-{config.exchange_id}")
+        self.rest = self._make(ccxt_async)
+        self._pro: Any = None
+        self.capabilities = capabilities_of(self.rest.has, config.exchange_id)
+        self._binance = config.exchange_id.startswith("binance")
+        self.limiter = WeightLimiter(
+            monotonic=clock.monotonic, sleep=sleep, limit=config.weight_limit
+        )
+        self.breaker = CircuitBreaker(
+            str(config.venue),
+            monotonic=clock.monotonic,
+            failure_threshold=config.breaker_threshold,
+            cooldown=config.breaker_cooldown,
+            metrics=BreakerMetrics(registry) if registry is not None else None,
+        )
+        self.retry = RetryPolicy(
+            backoff=FullJitter(base=0.2, cap=5.0),
+            budget=RetryBudget(monotonic=clock.monotonic, reserve=3),
+            sleep=sleep,
+        )
+        self._instruments: dict[InstrumentId, Instrument] = {}
+        self._symbols: dict[InstrumentId, str] = {}
+        self._by_symbol: dict[str, Instrument] = {}
+        self.book_streams: dict[InstrumentId, BinanceBookStream] = {}
+
+    def _make(self, module: Any) -> Any:
+        cfg = self.config
+        params: dict[str, Any] = {
+            "enableRateLimit": False,
+            "timeout": cfg.timeout_ms,
+            "options": dict(cfg.options),
+        }
+        if cfg.api_key:
+            params |= {"apiKey": cfg.api_key, "secret": cfg.secret or ""}
+        try:
+            exchange = getattr(module, cfg.exchange_id)(params)
+        except AttributeError:
+            raise UnknownInstrument(f"CCXT has no exchange {cfg.exchange_id!r}") from None
+        _deep_merge(exchange.urls, cfg.urls)
+        return exchange
+
+    # -------------------------------------------------------------- plumbing
+    def _weight(self, name: str) -> int:
+        return _BINANCE_WEIGHTS.get(name, 1) if self._binance else 1
+
+    def _header(self, name: str) -> str | None:
+        headers = getattr(self.rest, "last_response_headers", None) or {}
+        wanted = name.lower()
+        for key, value in headers.items():
+            if key.lower() == wanted:
+                return str(value)
+        return None
+
+    async def _once(
+        self, name: str, fn: Callable[[], Awaitable[T]], *, client_order_id: str | None = None
+    ) -> T:
+        await self.limiter.acquire(self._weight(name))
+
+        async def guarded() -> T:
+            try:
+                return await fn()
+            except TradeForgeError:
+                raise
+            except Exception as exc:
+                retry_after = self._header("Retry-After")
+                error = map_ccxt_error(
+                    exc,
+                    venue=str(self.venue),
+                    what=name,
+                    retry_after=float(retry_after) if retry_after else None,
+                    client_order_id=client_order_id,
+                )
+                if isinstance(error, RateLimited):
+                    self.limiter.block_until(error.retry_after or 1.0)
+                raise error from exc
+            finally:
+                used = self._header("X-MBX-USED-WEIGHT-1M")
+                if used is not None and used.isdigit():
+                    self.limiter.observe(int(used))
+
+        return await self.breaker.call(guarded)
+
+    async def _read(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
+        return await self.retry.read(lambda: self._once(name, fn), name=name)
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument:
+        """A loaded instrument (else ``UnknownInstrument``)."""
+        inst = self._instruments.get(instrument_id)
+        if inst is None:
+            raise UnknownInstrument(f"{instrument_id} is not traded at {self.venue}")
+        return inst
+
+    def _symbol(self, instrument_id: InstrumentId) -> str:
+        self.instrument(instrument_id)
+        return self._symbols[instrument_id]
+
+    def _now(self) -> int:
+        return self._clock.timestamp_ns()
+
+    # ------------------------------------------------------------- lifecycle
+    async def connect(self) -> None:
+        """Load the markets and measure the clock difference with the venue."""
+        markets = await self._read("load_markets", self.rest.load_markets)
+        for symbol, market in markets.items():
+            if market.get("spot") is False or not market.get("active", True):
+                continue
+            try:
+                inst = instrument_from_market(market, self.venue)
+            except TradeForgeError as exc:
+                log.warning("market skipped", symbol=symbol, reason=str(exc))
+                continue
+            self._instruments[inst.id] = inst
+            self._symbols[inst.id] = symbol
+            self._by_symbol[symbol] = inst
+        if self.rest.has.get("fetchTime"):
+            await self.sync_time()
+
+    async def sync_time(self) -> int:
+        """Measure the venue's clock against ours (signed requests use the difference)."""
+        difference = await self._read("fetch_time", self.rest.load_time_difference)
+        if self._pro is not None:
+            self._pro.options["timeDifference"] = self.rest.options.get("timeDifference", 0)
+        return int(difference)
+
+    async def close(self) -> None:
+        """Close the REST session and any stream."""
+        await self.rest.close()
+        if self._pro is not None:
+            await self._pro.close()
+
+    @property
+    def pro(self) -> Any:
+        """The CCXT Pro client (created on first use)."""
+        if self._pro is None:
+            self._pro = self._make(ccxt_pro)
+            self._pro.markets = self.rest.markets
+            self._pro.markets_by_id = self.rest.markets_by_id
+            self._pro.symbols = self.rest.symbols
+            self._pro.options["timeDifference"] = self.rest.options.get("timeDifference", 0)
+        return self._pro
+
+    # ------------------------------------------------------------ reads
+    async def instruments(self) -> list[Instrument]:
+        """The venue's spot instruments."""
+        return list(self._instruments.values())
+
+    async def balances(self) -> list[AccountBalance]:
+        """Every currency the account holds."""
+        raw = await self._read("fetch_balance", self.rest.fetch_balance)
+        out = []
+        for code, entry in raw.items():
+            if not isinstance(entry, dict) or "total" not in entry or code in ("info", "free"):
+                continue
+            total, used = (
+                dec(entry.get("total")) or Decimal(0),
+                dec(entry.get("used")) or Decimal(0),
+            )
+            if total == 0 and used == 0:
+                continue
+            ccy = currency(code)
+            out.append(AccountBalance.of(Money.rounded(total, ccy), Money.rounded(used, ccy)))
+        return out
+
+    async def order_status(
+        self, instrument_id: InstrumentId, client_order_id: ClientOrderId
+    ) -> OrderStatusReport | None:
+        """The order with this client order id, or None when the venue does not know it."""
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        try:
+            order = await self._read(
+                "fetch_order",
+                lambda: self.rest.fetch_order(
+                    "", symbol, {"origClientOrderId": client_order_id.value}
+                ),
+            )
+        except UnknownOrder:
+            return None
+        return report_from_order(order, inst, self.account_id, self._now())
+
+    async def open_orders(
+        self, instrument_id: InstrumentId | None = None
+    ) -> list[OrderStatusReport]:
+        """Open orders of one instrument, or of all."""
+        symbol = self._symbol(instrument_id) if instrument_id is not None else None
+        orders = await self._read("fetch_open_orders", lambda: self.rest.fetch_open_orders(symbol))
+        now = self._now()
+        return [
+            report_from_order(o, self._by_symbol[o["symbol"]], self.account_id, now)
+            for o in orders
+            if o.get("symbol") in self._by_symbol
+        ]
+
+    async def fills(
+        self, instrument_id: InstrumentId, *, since_ns: int | None = None
+    ) -> list[FillReport]:
+        """The account's executions in one instrument, oldest first."""
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        since = since_ns // 1_000_000 if since_ns is not None else None
+        trades = await self._read(
+            "fetch_my_trades", lambda: self.rest.fetch_my_trades(symbol, since)
+        )
+        now = self._now()
+        return [fill_from_trade(t, inst, self.account_id, now) for t in trades]
+
+    # ------------------------------------------------------------ writes
+    def _order_args(self, spec: OrderSpec, inst: Instrument) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {"clientOrderId": spec.client_order_id.value}
+        if self._binance:
+            kind = _BINANCE_TYPES.get((spec.order_type, spec.post_only))
+            if kind is None:
+                raise InvalidOrder(f"{self.venue} does not take {spec.order_type} orders")
+            params["newOrderRespType"] = "RESULT"
+        else:
+            kind = "market" if spec.order_type is OrderType.MARKET else "limit"
+            if spec.order_type not in (OrderType.MARKET, OrderType.LIMIT) and spec.trigger_price:
+                params["triggerPrice"] = spec.trigger_price.as_float()
+            if spec.post_only:
+                params["postOnly"] = True
+        if spec.trigger_price is not None and self._binance:
+            params["stopPrice"] = str(spec.trigger_price)
+        if spec.order_type is not OrderType.MARKET and not spec.post_only:
+            params["timeInForce"] = spec.time_in_force.value
+        if spec.reduce_only:
+            if not self.capabilities.reduce_only:
+                raise InvalidOrder(f"{self.venue} has no reduce-only orders")
+            params["reduceOnly"] = True
+        if spec.time_in_force not in (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK):
+            raise InvalidOrder(f"{self.venue} takes GTC, IOC and FOK orders only")
+        return kind, params
+
+    @write_operation
+    async def _create(self, symbol: str, kind: str, spec: OrderSpec, params: dict[str, Any]) -> Any:
+        price = str(spec.price) if spec.price is not None else None
+        return await self._once(
+            "create_order",
+            lambda: self.rest.create_order(
+                symbol, kind, spec.side.value.lower(), str(spec.quantity), price, params
+            ),
+            client_order_id=spec.client_order_id.value,
+        )
+
+    async def submit(self, spec: OrderSpec) -> OrderStatusReport:
+        """Send a new order; never re-sent: an unknown outcome is settled by a lookup."""
+        inst, symbol = self.instrument(spec.instrument_id), self._symbol(spec.instrument_id)
+        kind, params = self._order_args(spec, inst)
+        try:
+            order = await self._create(symbol, kind, spec, params)
+        except UnknownOutcome as exc:
+            log.warning("submit outcome unknown; looking the order up", venue=str(self.venue),
+                        client_order_id=spec.client_order_id.value, error=str(exc))  # fmt: skip
+            found = await self._lookup(spec.instrument_id, spec.client_order_id)
+            if found is not None:
+                return found
+            raise UnknownOutcome(
+                f"{exc} (not found by client order id after {self.config.lookup_attempts} "
+                "lookups; it may still appear: do not re-send it under this id)",
+                client_order_id=spec.client_order_id.value,
+            ) from exc
+        return report_from_order(order, inst, self.account_id, self._now())
+
+    async def _lookup(
+        self, instrument_id: InstrumentId, client_order_id: ClientOrderId
+    ) -> OrderStatusReport | None:
+        """Ask for an order by client order id over the venue's visibility lag."""
+        for attempt in range(self.config.lookup_attempts):
+            if attempt:
+                await self._sleep(self.config.lookup_interval)
+            with contextlib.suppress(TradeForgeError):
+                found = await self.order_status(instrument_id, client_order_id)
+                if found is not None:
+                    return found
+        return None
+
+    @write_operation
+    async def _cancel(self, symbol: str, client_order_id: ClientOrderId) -> Any:
+        return await self._once(
+            "cancel_order",
+            lambda: self.rest.cancel_order(
+                "", symbol, {"origClientOrderId": client_order_id.value}
+            ),
+            client_order_id=client_order_id.value,
+        )
+
+    async def cancel(
+        self, instrument_id: InstrumentId, client_order_id: ClientOrderId
+    ) -> OrderStatusReport:
+        """Cancel an open order; an unknown outcome is settled by a lookup."""
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        try:
+            order = await self._cancel(symbol, client_order_id)
+        except UnknownOutcome:
+            found = await self._lookup(instrument_id, client_order_id)
+            if found is not None and not found.is_open:
+                return found
+            raise
+        report = report_from_order(order, inst, self.account_id, self._now())
+        if report.client_order_id != client_order_id:  # Binance echoes the cancel's own id
+            report = msgspec.structs.replace(report, client_order_id=client_order_id)
+        return report
+
+    async def modify(
+        self,
+        instrument_id: InstrumentId,
+        client_order_id: ClientOrderId,
+        *,
+        quantity: Quantity | None = None,
+        price: Price | None = None,
+        trigger_price: Price | None = None,
+    ) -> OrderStatusReport:
+        """Change an open order, where the venue can (else ``InvalidOrder``)."""
+        if not self.capabilities.modify_order:
+            raise InvalidOrder(f"{self.venue} cannot modify orders: cancel and submit a new one")
+        current = await self.order_status(instrument_id, client_order_id)
+        if current is None or not current.is_open:
+            raise UnknownOrder(f"{client_order_id} is not open at {self.venue}")
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        qty = quantity or current.quantity
+        px = price or current.price
+
+        @write_operation
+        async def edit() -> Any:
+            return await self._once(
+                "edit_order",
+                lambda: self.rest.edit_order(
+                    current.venue_order_id.value, symbol, current.order_type.value.lower(),
+                    current.side.value.lower(), str(qty), str(px) if px else None,
+                    {"triggerPrice": str(trigger_price)} if trigger_price else {},
+                ),
+                client_order_id=client_order_id.value,
+            )  # fmt: skip
+
+        return report_from_order(await edit(), inst, self.account_id, self._now())
+
+    # ------------------------------------------------------------ streams
+    async def _watch(self, name: str, fn: Callable[[], Awaitable[T]]) -> AsyncIterator[T]:
+        """Call a CCXT Pro ``watch_*`` forever, reconnecting with back-off on network errors."""
+        backoff = FullJitter(base=0.1, cap=5.0)
+        failures = 0
+        while True:
+            try:
+                value = await fn()
+            except Exception as exc:
+                error = map_ccxt_error(exc, venue=str(self.venue), what=name)
+                if not isinstance(error, RetryableError):
+                    raise error from exc
+                delay = backoff.delay(failures, 0.0)
+                failures += 1
+                log.info("stream reconnecting", venue=str(self.venue), stream=name,
+                         error=str(error), delay_s=round(delay, 3))  # fmt: skip
+                await self._sleep(delay)
+                continue
+            failures = 0
+            yield value
+
+    async def trades(self, instrument_id: InstrumentId) -> AsyncIterator[TradeTick]:
+        """Public trades."""
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        async for batch in self._watch("watch_trades", lambda: self.pro.watch_trades(symbol)):
+            now = self._now()
+            for trade in batch:
+                yield trade_from_ccxt(trade, inst, now)
+
+    async def quotes(self, instrument_id: InstrumentId) -> AsyncIterator[QuoteTick]:
+        """Best bid and ask."""
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        watch = (
+            (lambda: self.pro.watch_bids_asks([symbol]))
+            if self.pro.has.get("watchBidsAsks")
+            else (lambda: self.pro.watch_ticker(symbol))
+        )
+        async for value in self._watch("watch_quotes", watch):
+            ticker = value.get(symbol, value) if isinstance(value, dict) else value
+            quote = quote_from_ticker(ticker, inst, self._now())
+            if quote is not None:
+                yield quote
+
+    async def book(
+        self, instrument_id: InstrumentId
+    ) -> AsyncIterator[OrderBookSnapshot | OrderBookDelta]:
+        """The level-2 book: ours for Binance-protocol venues, CCXT's snapshots otherwise."""
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        if self._binance and self.config.ws_url:
+            stream = BinanceBookStream(
+                inst,
+                ws_url=self.config.ws_url,
+                fetch_snapshot=lambda: self._depth_snapshot(inst),
+                now_ns=self._now,
+                sleep=self._sleep,
+            )
+            self.book_streams[instrument_id] = stream
+            async for update in stream.updates():
+                yield update
+            return
+        async for ob in self._watch("watch_order_book", lambda: self.pro.watch_order_book(symbol)):
+            yield OrderBookSnapshot(
+                instrument_id=inst.id,
+                bids=tuple(_level(inst, p, q) for p, q, *_ in ob["bids"]),
+                asks=tuple(_level(inst, p, q) for p, q, *_ in ob["asks"]),
+                sequence=int(ob.get("nonce") or 0),
+                ts_event=self._now(),
+                ts_init=self._now(),
+            )
+
+    async def _depth_snapshot(self, inst: Instrument) -> DepthSnapshot:
+        raw = await self._read(
+            "depth_snapshot",
+            lambda: self.rest.publicGetDepth({"symbol": inst.raw_symbol, "limit": 1000}),
+        )
+        return DepthSnapshot(
+            last_update_id=int(raw["lastUpdateId"]),
+            bids=tuple((Decimal(p), Decimal(q)) for p, q in raw["bids"]),
+            asks=tuple((Decimal(p), Decimal(q)) for p, q in raw["asks"]),
+        )
+
+    async def bars(self, instrument_id: InstrumentId, timeframe: Timeframe) -> AsyncIterator[Bar]:
+        """Bars of ``timeframe``, each once a later one has started (so it has closed)."""
+        inst, symbol = self.instrument(instrument_id), self._symbol(instrument_id)
+        tf = str(timeframe)
+        last: list[Any] | None = None
+        async for candles in self._watch("watch_ohlcv", lambda: self.pro.watch_ohlcv(symbol, tf)):
+            for row in candles:
+                if last is not None and row[0] > last[0]:
+                    yield bar_from_ohlcv(last, inst, timeframe, self._now())
+                if last is None or row[0] >= last[0]:
+                    last = row
+
+    async def order_updates(self) -> AsyncIterator[OrderUpdate]:
+        """The account's order reports and fills, merged from two CCXT Pro streams."""
+        queue: asyncio.Queue[OrderUpdate | BaseException] = asyncio.Queue()
+
+        async def pump(name: str, watch: Callable[[], Awaitable[list[Any]]], fill: bool) -> None:
+            try:
+                async for batch in self._watch(name, watch):
+                    now = self._now()
+                    for item in batch:
+                        inst = self._by_symbol.get(item.get("symbol"))
+                        if inst is None:
+                            continue
+                        if fill:
+                            await queue.put(fill_from_trade(item, inst, self.account_id, now))
+                        else:
+                            await queue.put(report_from_order(item, inst, self.account_id, now))
+            except BaseException as exc:
+                await queue.put(exc)
+
+        tasks = [
+            asyncio.create_task(pump("watch_orders", self.pro.watch_orders, False)),
+            asyncio.create_task(pump("watch_my_trades", self.pro.watch_my_trades, True)),
+        ]
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
+def _level(inst: Instrument, price: Any, qty: Any) -> BookLevel:
+    return BookLevel(
+        inst.make_price(dec(price) or Decimal(0)), inst.make_qty(dec(qty) or Decimal(0))
+    )
