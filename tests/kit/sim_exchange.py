@@ -144,3 +144,30 @@ class RunningExchange:
 def run(coro: Any) -> Any:
     """Run a coroutine to completion on a fresh event loop."""
     return asyncio.run(coro)
+
+
+def venue_client(server: RunningExchange, account: dict[str, str] | None, **config: Any) -> Any:
+    """Our ``CcxtVenueClient`` for the venue ``SIM`` of ``server`` (CCXT's ``binance`` class)."""
+    from tradeforge.bus import LiveClock
+    from tradeforge.connectors.ccxt_venue import CcxtVenueClient, CcxtVenueConfig
+    from tradeforge.domain import Venue
+
+    urls = {
+        "api": {
+            "public": server.base + "/api/v3",
+            "private": server.base + "/api/v3",
+            "ws": {"spot": server.ws + "/ws", "ws-api": {"spot": server.ws + "/ws-api/v3"}},
+        }
+    }
+    keys = {"api_key": account["api_key"], "secret": account["api_secret"]} if account else {}
+    registry = config.pop("registry", None)
+    cfg = CcxtVenueConfig(
+        "binance",
+        Venue("SIM"),
+        urls=urls,
+        options=CCXT_OPTIONS,
+        ws_url=server.ws + "/ws",
+        **keys,
+        **config,
+    )
+    return CcxtVenueClient(cfg, clock=LiveClock(), registry=registry)

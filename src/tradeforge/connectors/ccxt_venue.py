@@ -97,6 +97,7 @@ _BINANCE_WEIGHTS = {
     "fetch_time": 1, "load_markets": 20, "fetch_balance": 20, "create_order": 1,
     "cancel_order": 1, "fetch_order": 4, "fetch_open_orders": 6, "fetch_my_trades": 20,
     "fetch_order_book": 5, "depth_snapshot": 50, "fetch_trades": 25, "fetch_ohlcv": 2,
+    "fetch_orders": 20,
 }  # fmt: skip
 _BINANCE_TYPES = {
     (OrderType.MARKET, False): "market",
@@ -207,6 +208,7 @@ class CcxtVenueClient:
         self._symbols: dict[InstrumentId, str] = {}
         self._by_symbol: dict[str, Instrument] = {}
         self.book_streams: dict[InstrumentId, BinanceBookStream] = {}
+        self._client_ids: dict[str, str] = {}  # venue order id -> our client order id
 
     def _make(self, module: Any) -> Any:
         cfg = self.config
@@ -360,7 +362,7 @@ class CcxtVenueClient:
             )
         except UnknownOrder:
             return None
-        return report_from_order(order, inst, self.account_id, self._now())
+        return self._report(order, inst)
 
     async def open_orders(
         self, instrument_id: InstrumentId | None = None
@@ -368,12 +370,8 @@ class CcxtVenueClient:
         """Open orders of one instrument, or of all."""
         symbol = self._symbol(instrument_id) if instrument_id is not None else None
         orders = await self._read("fetch_open_orders", lambda: self.rest.fetch_open_orders(symbol))
-        now = self._now()
-        return [
-            report_from_order(o, self._by_symbol[o["symbol"]], self.account_id, now)
-            for o in orders
-            if o.get("symbol") in self._by_symbol
-        ]
+        return [self._report(o, self._by_symbol[o["symbol"]]) for o in orders
+                if o.get("symbol") in self._by_symbol]  # fmt: skip
 
     async def fills(
         self, instrument_id: InstrumentId, *, since_ns: int | None = None
@@ -384,11 +382,44 @@ class CcxtVenueClient:
         trades = await self._read(
             "fetch_my_trades", lambda: self.rest.fetch_my_trades(symbol, since)
         )
+        if any(str(t.get("order")) not in self._client_ids for t in trades):
+            # A venue's trade list names its own order ids: learn our ids from its orders.
+            orders = await self._read("fetch_orders", lambda: self.rest.fetch_orders(symbol, since))
+            for order in orders:
+                self._remember(order)
         now = self._now()
-        return [fill_from_trade(t, inst, self.account_id, now) for t in trades]
+        return [
+            fill_from_trade(
+                t,
+                inst,
+                self.account_id,
+                now,
+                client_order_id=self._client_ids.get(str(t.get("order"))),
+            )
+            for t in trades
+        ]
+
+    def _remember(self, order: dict[str, Any]) -> None:
+        if order.get("clientOrderId"):
+            self._client_ids[str(order["id"])] = str(order["clientOrderId"])
+
+    def _report(self, order: dict[str, Any], inst: Instrument) -> OrderStatusReport:
+        self._remember(order)
+        return report_from_order(order, inst, self.account_id, self._now())
 
     # ------------------------------------------------------------ writes
     def _order_args(self, spec: OrderSpec, inst: Instrument) -> tuple[str, dict[str, Any]]:
+        # CCXT would round an off-tick price or off-lot quantity silently: refuse instead.
+        for label, value in (("price", spec.price), ("trigger price", spec.trigger_price)):
+            if value is not None and not inst.is_on_tick(value):
+                raise InvalidOrder(
+                    f"{label} {value} is not a multiple of {inst.id}'s tick size {inst.tick_size}"
+                )
+        if not inst.is_on_lot(spec.quantity):
+            raise InvalidOrder(
+                f"quantity {spec.quantity} is not a multiple of {inst.id}'s lot size "
+                f"{inst.lot_size}"
+            )
         params: dict[str, Any] = {"clientOrderId": spec.client_order_id.value}
         if self._binance:
             kind = _BINANCE_TYPES.get((spec.order_type, spec.post_only))
@@ -441,7 +472,7 @@ class CcxtVenueClient:
                 "lookups; it may still appear: do not re-send it under this id)",
                 client_order_id=spec.client_order_id.value,
             ) from exc
-        return report_from_order(order, inst, self.account_id, self._now())
+        return self._report(order, inst)
 
     async def _lookup(
         self, instrument_id: InstrumentId, client_order_id: ClientOrderId
@@ -478,7 +509,7 @@ class CcxtVenueClient:
             if found is not None and not found.is_open:
                 return found
             raise
-        report = report_from_order(order, inst, self.account_id, self._now())
+        report = self._report(order, inst)
         if report.client_order_id != client_order_id:  # Binance echoes the cancel's own id
             report = msgspec.structs.replace(report, client_order_id=client_order_id)
         return report
@@ -514,7 +545,7 @@ class CcxtVenueClient:
                 client_order_id=client_order_id.value,
             )  # fmt: skip
 
-        return report_from_order(await edit(), inst, self.account_id, self._now())
+        return self._report(await edit(), inst)
 
     # ------------------------------------------------------------ streams
     async def _watch(self, name: str, fn: Callable[[], Awaitable[T]]) -> AsyncIterator[T]:
@@ -624,7 +655,7 @@ class CcxtVenueClient:
                         if fill:
                             await queue.put(fill_from_trade(item, inst, self.account_id, now))
                         else:
-                            await queue.put(report_from_order(item, inst, self.account_id, now))
+                            await queue.put(self._report(item, inst))
             except BaseException as exc:
                 await queue.put(exc)
 

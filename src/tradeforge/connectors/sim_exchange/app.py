@@ -93,6 +93,8 @@ class _Pipeline:
         method, path = request.method, request.url.path
         ip = request.client.host if request.client else "unknown"
         headers: dict[str, str] = {}
+        key = f"{method} {path}"
+        self.server.request_counts[key] = self.server.request_counts.get(key, 0) + 1
         try:
             if self.server.faults.take("rate_limit", method, path) is not None:
                 fault_wait = 3
@@ -387,7 +389,14 @@ def _admin_routes(app: FastAPI, server: ExchangeServer) -> None:
             _admin(request)
         except BinanceError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
-        return JSONResponse({"armed": server.faults.armed(), "fired": server.faults.fired})
+        return JSONResponse(
+            {
+                "armed": server.faults.armed(),
+                "fired": server.faults.fired,
+                "limits": server.limits.stats(),
+                "requests": server.request_counts,
+            }
+        )
 
     @app.post("/admin/faults")
     async def arm_fault(request: Request) -> JSONResponse:

@@ -60,6 +60,9 @@ class _Ip:
     wait_until_ms: int = 0
     strikes: int = 0
     banned_until_ms: int = 0
+    refused_429: int = 0
+    refused_418: int = 0
+    early: int = 0  # requests that came while told to wait (before Retry-After)
 
 
 @dataclass
@@ -88,15 +91,19 @@ class RateLimits:
         now = self.now_ms()
         state = self._ips.setdefault(ip, _Ip())
         if state.banned_until_ms > now:
+            state.refused_418 += 1
             raise BinanceError.banned(
                 state.banned_until_ms, math.ceil((state.banned_until_ms - now) / 1000)
             )
         if state.wait_until_ms > now:
             state.strikes += 1
+            state.early += 1
             if state.strikes >= self.strikes_before_ban:
                 state.banned_until_ms = now + self.ban_seconds * 1000
                 state.strikes = 0
+                state.refused_418 += 1
                 raise BinanceError.banned(state.banned_until_ms, self.ban_seconds)
+            state.refused_429 += 1
             raise BinanceError.too_many_requests(
                 self.weight_per_minute, math.ceil((state.wait_until_ms - now) / 1000)
             )
@@ -105,12 +112,26 @@ class RateLimits:
             state.window, state.used = window, 0
         if state.used + weight > self.weight_per_minute:
             state.wait_until_ms = (window + 1) * 60_000
+            state.refused_429 += 1
             raise BinanceError.too_many_requests(
                 self.weight_per_minute, math.ceil((state.wait_until_ms - now) / 1000)
             )
         state.used += weight
         state.strikes = 0
         return state.used
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per IP: weight used this minute, requests refused with 429 and 418, and requests
+        that came before their ``Retry-After`` had passed (for tests and operators)."""
+        return {
+            ip: {
+                "used": self.used(ip),
+                "refused_429": s.refused_429,
+                "refused_418": s.refused_418,
+                "early": s.early,
+            }
+            for ip, s in self._ips.items()
+        }
 
     def used(self, ip: str) -> int:
         """The weight ``ip`` has used in the current minute."""

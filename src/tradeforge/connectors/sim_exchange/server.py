@@ -77,6 +77,7 @@ class ExchangeServer:
         self._task: asyncio.Task[None] | None = None
         self._started = False
         self.paused = False  # the admin endpoint freezes the market for tests
+        self.request_counts: dict[str, int] = {}  # "METHOD /path" -> requests received
 
     # ----------------------------------------------------------- market loop
     def start_market(self) -> None:
