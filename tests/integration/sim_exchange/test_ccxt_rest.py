@@ -393,3 +393,78 @@ def test_weight_limit_429_retry_after_then_418_ban(
     assert codes[-1] == 418, "sending on after 429s must end in a ban"
     assert set(codes[first:-1]) == {429}
     assert int(seen[-1].headers["Retry-After"]) >= 100
+
+
+def test_oco_lists_lock_once_and_one_leg_cancels_the_other(server: RunningExchange) -> None:
+    account = server.add_account(USDT=USDT, BTC=BTC)
+
+    async def go() -> None:
+        ex = server.client(account)
+        try:
+            await ex.load_markets()
+            book = await ex.fetch_order_book("BTC/USDT")
+            bid, ask = Decimal(str(book["bids"][0][0])), Decimal(str(book["asks"][0][0]))
+            far = await ex.privatePostOrderListOco(
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "SELL",
+                    "quantity": "0.5",
+                    "aboveType": "LIMIT_MAKER",
+                    "abovePrice": f"{ask * Decimal('1.5'):.2f}",
+                    "belowType": "STOP_LOSS_LIMIT",
+                    "belowStopPrice": f"{bid * Decimal('0.5'):.2f}",
+                    "belowPrice": f"{bid * Decimal('0.49'):.2f}",
+                    "belowTimeInForce": "GTC",
+                    "listClientOrderId": "list-1",
+                }
+            )
+            assert far["contingencyType"] == "OCO"
+            assert far["listClientOrderId"] == "list-1"
+            assert [r["status"] for r in far["orderReports"]] == ["NEW", "NEW"]
+            balance = await ex.fetch_balance()
+            assert balance["used"]["BTC"] == 0.5  # one lock for both legs
+            with pytest.raises(ccxt.InvalidOrder):  # the above leg must be above the below leg
+                await ex.privatePostOrderListOco(
+                    {
+                        "symbol": "BTCUSDT",
+                        "side": "SELL",
+                        "quantity": "0.1",
+                        "aboveType": "LIMIT_MAKER",
+                        "abovePrice": f"{bid * Decimal('0.5'):.2f}",
+                        "belowType": "LIMIT_MAKER",
+                        "belowPrice": f"{ask * Decimal('1.5'):.2f}",
+                    }
+                )
+            # The older endpoint: a buy whose stop leg is already through the market triggers,
+            # fills, and the limit leg expires.
+            near = await ex.privatePostOrderOco(
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "quantity": "0.01",
+                    "price": f"{bid * Decimal('0.5'):.2f}",
+                    "stopPrice": f"{ask + Decimal('0.01'):.2f}",
+                    "stopLimitPrice": f"{ask * Decimal('1.2'):.2f}",
+                    "stopLimitTimeInForce": "GTC",
+                }
+            )
+            ids = {o["clientOrderId"]: o["orderId"] for o in near["orders"]}
+            assert len(ids) == 2
+            deadline = time.monotonic() + 30
+            statuses: dict[str, str] = {}
+            while time.monotonic() < deadline:
+                statuses = {
+                    cid: (await ex.privateGetOrder({"symbol": "BTCUSDT", "orderId": oid}))["status"]
+                    for cid, oid in ids.items()
+                }
+                if "FILLED" in statuses.values():
+                    break
+                await asyncio.sleep(0.3)
+            assert sorted(statuses.values()) == ["EXPIRED", "FILLED"]
+            canceled = await ex.privateDeleteOpenOrders({"symbol": "BTCUSDT"})
+            assert {c["status"] for c in canceled} == {"CANCELED"}
+            assert (await ex.fetch_balance())["used"]["BTC"] == 0
+        finally:
+            await ex.close()
+
+    run(go())

@@ -151,7 +151,7 @@ def test_bad_input_maps_to_domain_errors_and_leaves_no_order(server: RunningExch
                         side=OrderSide.BUY, order_type=OrderType.MARKET, quantity=Quantity("1"),
                     )
                 )  # fmt: skip
-            with pytest.raises(InvalidOrder, match="not a multiple of .* tick size 0.01"):
+            with pytest.raises(InvalidOrder, match=r"not a multiple of .* tick size 0\.01"):
                 await client.submit(spec("x-1", qty="0.001", price=px + "5"))
             with pytest.raises(InvalidOrder, match="NOTIONAL"):
                 await client.submit(spec("x-2", qty="0.0001", price=px))

@@ -306,6 +306,26 @@ def _private_routes(app: FastAPI, server: ExchangeServer, api: _Pipeline) -> Non
 
         return await api.run(request, handler, auth=_SIGNED, weight=1)
 
+    @app.post("/api/v3/orderList/oco")
+    async def new_oco(request: Request) -> JSONResponse:
+        def handler(params: dict[str, str], a: Account | None) -> Any:
+            acct = api.need(a)
+            server.limits.count_order(acct.no)
+            server.limits.count_order(acct.no)
+            return ex.submit_oco(acct, params, legacy=False)
+
+        return await api.run(request, handler, auth=_SIGNED, weight=1)
+
+    @app.post("/api/v3/order/oco")
+    async def new_oco_legacy(request: Request) -> JSONResponse:
+        def handler(params: dict[str, str], a: Account | None) -> Any:
+            acct = api.need(a)
+            server.limits.count_order(acct.no)
+            server.limits.count_order(acct.no)
+            return ex.submit_oco(acct, params, legacy=True)
+
+        return await api.run(request, handler, auth=_SIGNED, weight=1)
+
     @app.get("/api/v3/order")
     async def query_order(request: Request) -> JSONResponse:
         return await api.run(request, lambda p, a: ex.find(api.need(a), p).to_json(), auth=_SIGNED,
@@ -566,7 +586,7 @@ def _exchange_info(server: ExchangeServer, params: dict[str, str]) -> dict[str, 
                     "TAKE_PROFIT_LIMIT",
                 ],
                 "icebergAllowed": False,
-                "ocoAllowed": False,
+                "ocoAllowed": True,
                 "otoAllowed": False,
                 "quoteOrderQtyMarketAllowed": True,
                 "allowTrailingStop": False,

@@ -22,6 +22,7 @@ from typing import Any
 from tradeforge.backtest import SimulatedVenue, VenueAccount
 from tradeforge.bus import Clock
 from tradeforge.connectors.sim_exchange.binance_errors import BinanceError
+from tradeforge.connectors.sim_exchange.oco import parse_oco
 from tradeforge.connectors.sim_exchange.orders import (
     API_STRATEGY,
     OrderRecord,
@@ -55,6 +56,7 @@ from tradeforge.domain import (
     OrderTriggered,
     RejectReason,
     SubmitOrder,
+    SubmitOrderList,
     TradeTick,
 )
 
@@ -211,6 +213,61 @@ class Exchange:
         self.store.commit()
         return rec.to_response(request.response_type, now)
 
+    def submit_oco(self, acct: Account, params: dict[str, str], *, legacy: bool) -> dict[str, Any]:
+        """``POST /api/v3/orderList/oco`` (or the older ``order/oco``): two linked orders."""
+        listed = self.symbol(params.get("symbol"))
+        market = self.markets[listed.symbol]
+        bid, ask = market.best()
+        side_best = ask if params.get("side", "").upper() == "BUY" else bid
+        list_id = self._next_list_id()
+        oco = parse_oco(
+            listed.instrument, params, legacy=legacy, list_id=list_id,
+            market_price=side_best[0] if side_best else None,
+            taken=lambda cid: cid in acct.open_by_client,
+        )  # fmt: skip
+        now = self.now_ms()
+        records = []
+        for leg in (oco.above, oco.below):
+            rec = OrderRecord.new(leg, listed.symbol, self._next_order_id(), now)
+            rec.order_list_id = list_id
+            acct.orders[rec.order_id] = rec
+            acct.open_by_client[rec.client_order_id] = rec
+            records.append(rec)
+        ts = self.clock.timestamp_ns()
+        acct.venue.execute(
+            SubmitOrderList(
+                strategy_id=API_STRATEGY, order_list=oco.order_list, ts_event=ts, ts_init=ts
+            )
+        )
+        refusals = [acct.rejected.pop(r.client_order_id, None) for r in records]
+        refusal = next((r for r in refusals if r is not None), None)
+        if refusal is not None:
+            for rec in records:
+                acct.orders.pop(rec.order_id, None)
+                acct.open_by_client.pop(rec.client_order_id, None)
+            self.store.commit()
+            raise self._refusal(*refusal)
+        self.store.commit()
+        return {
+            "orderListId": list_id,
+            "contingencyType": "OCO",
+            "listStatusType": "EXEC_STARTED",
+            "listOrderStatus": "EXECUTING",
+            "listClientOrderId": oco.list_client_id,
+            "transactionTime": now,
+            "symbol": listed.symbol,
+            "orders": [
+                {"symbol": r.symbol, "orderId": r.order_id, "clientOrderId": r.client_order_id}
+                for r in records
+            ],
+            "orderReports": [r.to_response("RESULT", now) for r in records],
+        }
+
+    def _next_list_id(self) -> int:
+        value = self.store.counter("order_list_id") + 1
+        self.store.set_counter("order_list_id", value)
+        return value
+
     @staticmethod
     def _refusal(reason: RejectReason, message: str) -> BinanceError:
         if reason in _FILTER:
@@ -256,6 +313,10 @@ class Exchange:
         new_id = params.get("newClientOrderId")
         cancel_id = check_client_order_id(new_id) if new_id else rec.client_order_id
         rec.user_canceled = True
+        if rec.order_list_id >= 0:  # cancelling one leg of an OCO cancels the whole list
+            for other in acct.open_by_client.values():
+                if other.order_list_id == rec.order_list_id:
+                    other.user_canceled = True
         ts = self.clock.timestamp_ns()
         acct.venue.execute(
             CancelOrder(
@@ -267,6 +328,9 @@ class Exchange:
             )
         )
         self.store.commit()
+        return self._cancel_answer(rec, cancel_id)
+
+    def _cancel_answer(self, rec: OrderRecord, cancel_id: str) -> dict[str, Any]:
         body = rec.to_json()
         for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
             body.pop(key)
@@ -278,11 +342,19 @@ class Exchange:
     def cancel_all(self, acct: Account, params: dict[str, str]) -> list[dict[str, Any]]:
         """``DELETE /api/v3/openOrders``: cancel every open order in one symbol."""
         listed = self.symbol(params.get("symbol"))
-        mine = [r for r in acct.open_by_client.values() if r.symbol == listed.symbol]
-        return [
-            self.cancel(acct, {"symbol": r.symbol, "orderId": str(r.order_id)})
-            for r in sorted(mine, key=lambda r: r.order_id)
-        ]
+        mine = sorted(
+            (r for r in acct.open_by_client.values() if r.symbol == listed.symbol),
+            key=lambda r: r.order_id,
+        )
+        answers = []
+        for rec in mine:
+            if rec.is_open:  # the other leg of an OCO goes with its list
+                answers.append(
+                    self.cancel(acct, {"symbol": rec.symbol, "orderId": str(rec.order_id)})
+                )
+            elif rec.order_list_id >= 0:
+                answers.append(self._cancel_answer(rec, rec.client_order_id))
+        return answers
 
     def open_orders(self, acct: Account, symbol: str | None) -> list[dict[str, Any]]:
         """``GET /api/v3/openOrders``, all symbols or one."""
@@ -420,8 +492,10 @@ class Exchange:
         elif isinstance(msg, OrderFilled):
             self._on_fill(acct, rec, msg, now)
         elif isinstance(msg, OrderCanceled):
+            # An IOC/FOK remainder, or the other leg of an OCO that filled, expires.
             market_like = rec.type == "MARKET" or rec.time_in_force in ("IOC", "FOK")
-            status = "CANCELED" if rec.user_canceled or not market_like else "EXPIRED"
+            expires = market_like or rec.order_list_id >= 0
+            status = "CANCELED" if rec.user_canceled or not expires else "EXPIRED"
             self._close(acct, rec, status, msg.reason)
         elif isinstance(msg, OrderExpired):
             self._close(acct, rec, "EXPIRED", "expired")
