@@ -23,6 +23,7 @@ from tradeforge.connectors import CircuitOpen
 from tradeforge.connectors.errors import AuthFailed, ClockSkew
 from tradeforge.domain import (
     ClientOrderId,
+    FillReport,
     InstrumentId,
     InsufficientFunds,
     InvalidOrder,
@@ -35,6 +36,7 @@ from tradeforge.domain import (
     Quantity,
     StrategyId,
     TemporaryError,
+    Timeframe,
     TimeInForce,
     UnknownInstrument,
     UnknownOrder,
@@ -359,6 +361,61 @@ def test_clock_skew_is_resynced_or_reported_not_retried(server: RunningExchange)
                 await client.balances()
             after = server.admin("GET", "/admin/faults")["requests"]["GET /api/v3/account"]
             assert after - before == 1
+        finally:
+            await client.close()
+
+    run(go())
+
+
+def test_streams_in_domain_types(server: RunningExchange) -> None:
+    """Trades, quotes, bars and the account's own order reports and fills as domain types."""
+    account = server.add_account(USDT="100000")
+
+    async def go() -> None:
+        client = venue_client(server, account)
+        try:
+            await client.connect()
+            async with asyncio.timeout(10):
+                trade = await anext(client.trades(BTC))
+                quote = await anext(client.quotes(BTC))
+            assert trade.instrument_id == BTC
+            assert trade.size > Quantity("0")
+            assert quote.bid_price < quote.ask_price
+            updates = client.order_updates()
+            first = asyncio.ensure_future(anext(updates))
+            await asyncio.sleep(0.5)  # the user-data subscription is in place
+            placed = await client.submit(spec("stream-1", time_in_force=TimeInForce.IOC))
+            seen: list[Any] = [await asyncio.wait_for(first, 10)]
+            async with asyncio.timeout(10):
+                while not any(isinstance(u, FillReport) for u in seen):
+                    seen.append(await anext(updates))
+            fill = next(u for u in seen if isinstance(u, FillReport))
+            assert fill.client_order_id.value == "stream-1"
+            assert fill.venue_order_id == placed.venue_order_id
+            assert fill.last_qty == Quantity("0.01")
+            await updates.aclose()
+        finally:
+            await client.close()
+
+    run(go())
+
+
+def test_bars_close_once_a_new_one_starts(server: RunningExchange) -> None:
+    """A bar is yielded when the next one has started: each exactly once, in order."""
+
+    async def go() -> None:
+        client = venue_client(server, None)
+        try:
+            await client.connect()
+            bars = client.bars(BTC, Timeframe.from_str("1m"))
+            # The first closed 1-minute bar needs the minute to roll over: at most ~60 s.
+            async with asyncio.timeout(75):
+                bar = await anext(bars)
+            assert bar.instrument_id == BTC
+            assert bar.low <= bar.open <= bar.high
+            assert bar.low <= bar.close <= bar.high
+            assert bar.ts_event % 60_000_000_000 == 0
+            await bars.aclose()
         finally:
             await client.close()
 
