@@ -1,5 +1,8 @@
 """Exchange connectors: venue clients, the simulated exchange, and resilience at the edge.
 
+``SimVenueClient`` is the ``sim`` venue: the ``VenueClient`` port over the in-process simulated
+venue, for paper trading with no server.
+
 Resilience building blocks live in :mod:`tradeforge.connectors.resilience`.
 """
 
@@ -21,6 +24,7 @@ from tradeforge.connectors.order_book_sync import (
     book_checksum,
     run_order_book_sync,
 )
+from tradeforge.connectors.sim_venue import SimVenueClient
 
 __all__ = [
     "AuthFailed",
@@ -31,6 +35,7 @@ __all__ = [
     "DepthDiff",
     "DepthSnapshot",
     "OrderBookSync",
+    "SimVenueClient",
     "SyncResult",
     "SyncState",
     "UnknownOutcome",
