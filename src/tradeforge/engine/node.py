@@ -1,0 +1,578 @@
+"""``TradingNode``: strategies trading through risk, the OMS and the journal to real venues.
+
+The same strategy classes as the backtester, with a ``LiveContext``; only the clock (wall) and
+the venue clients (``VenueClient``: the CCXT venue, or the in-process simulated venue for
+paper trading) differ. The order path, in order:
+
+1. pre-trade risk: a refusal is an ``OrderDenied`` (journaled, shown to the strategy);
+2. ``OrderInitialized`` and ``OrderSubmitted`` are journaled (durably) *before* the order is
+   sent;
+3. the venue client sends it; its report becomes ``OrderAccepted`` / ``OrderRejected`` / fills;
+   an unknown outcome leaves the order in flight, and the in-flight check asks the venue by
+   client order id until it knows (after ``inflight_timeout`` and then every
+   ``inflight_interval``, ``inflight_retries`` times; then the order is resolved REJECTED as
+   unknown at the venue — never re-sent);
+4. every event is journaled, applied to the OMS, to positions, and handed to the strategy.
+
+At start the node rebuilds its OMS from the journal and reconciles with each venue: orders the
+journal has in flight or open are looked up by client order id, fills it missed are applied
+(each trade id once), and orders the journal has never seen are reported as external.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tradeforge.bus import Clock, TimeEvent
+from tradeforge.domain import (
+    AccountBalance,
+    AccountId,
+    Bar,
+    ClientOrderId,
+    Currency,
+    DenyReason,
+    FillReport,
+    Instrument,
+    InstrumentId,
+    Money,
+    Order,
+    OrderAccepted,
+    OrderCanceled,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderList,
+    OrderRejected,
+    OrderSide,
+    OrderSpec,
+    OrderStatus,
+    OrderStatusReport,
+    OrderSubmitted,
+    Position,
+    PositionBook,
+    PositionMode,
+    Price,
+    Quantity,
+    RejectReason,
+    StrategyError,
+    StrategyId,
+    Timeframe,
+    TradeForgeError,
+    TradeTick,
+    Venue,
+)
+from tradeforge.domain.errors import RequestError, UnknownOrder
+from tradeforge.engine.bars import TradeBarAggregator
+from tradeforge.engine.context import LiveContext
+from tradeforge.engine.feeds import LiveBarFeed
+from tradeforge.execution import VenueClient
+from tradeforge.observability import get_logger
+from tradeforge.strategy import Strategy
+from tradeforge.trading import OrderManager, RiskEngine
+from tradeforge.trading.journal import OrderJournal
+
+__all__ = ["NodeReport", "TradingNode"]
+
+
+def _base36(value: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while value:
+        value, rest = divmod(value, 36)
+        out = digits[rest] + out
+    return out or "0"
+
+
+log = get_logger("tradeforge.node")
+_ZERO = Decimal(0)
+
+
+@dataclass
+class NodeReport:
+    """What reconciliation found and did, for the operator."""
+
+    adopted: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    fills_applied: int = 0
+    external: list[str] = field(default_factory=list)
+
+
+class TradingNode:
+    """One node: strategies, their venues, the OMS and its journal (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        venues: dict[Venue, VenueClient],
+        strategies: Sequence[Strategy],
+        journal: OrderJournal,
+        timeframe: Timeframe,
+        base_currency: Currency,
+        risk: RiskEngine | None = None,
+        data: dict[Venue, VenueClient] | None = None,
+        cancel_on_stop: bool = True,
+        inflight_timeout: float = 5.0,
+        inflight_interval: float = 2.0,
+        inflight_retries: int = 5,
+        id_prefix: str = "N",
+    ) -> None:
+        self.clock = clock
+        self.venues = venues
+        self.data = data or venues
+        self.strategies = list(strategies)
+        self.journal = journal
+        self.timeframe = timeframe
+        self.base_currency = base_currency
+        self.risk = risk or RiskEngine()
+        self.cancel_on_stop = cancel_on_stop
+        self._inflight = (inflight_timeout, inflight_interval, inflight_retries)
+        self.oms = OrderManager()
+        self.instruments: dict[InstrumentId, Instrument] = {}
+        self.positions: PositionBook | None = None
+        self.feeds: dict[InstrumentId, LiveBarFeed] = {}
+        self._aggregators: dict[InstrumentId, TradeBarAggregator] = {}
+        self._last: dict[InstrumentId, Price] = {}
+        self._by_id = {s.id: s for s in self.strategies}
+        # Client order ids must never repeat, also across restarts: the prefix carries the
+        # session (the start time in base 36) as well as the strategy's number.
+        session = _base36(clock.timestamp_ns() // 1_000_000)
+        self._contexts = {
+            s.id: LiveContext(self, s, f"{id_prefix}{k}{session}")
+            for k, s in enumerate(self.strategies)
+        }
+        self.balances: dict[str, AccountBalance] = {}
+        self._stopped: set[StrategyId] = set()
+        self.errors: list[StrategyError] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timers = itertools.count(1)
+        self.report = NodeReport()
+        self.running = False
+
+    # ============================================================= lifecycle
+    async def start(self) -> NodeReport:
+        """Connect, recover from the journal, reconcile, then start strategies and streams."""
+        for client in {id(c): c for c in [*self.venues.values(), *self.data.values()]}.values():
+            await client.connect()
+        for client in self.venues.values():
+            for inst in await client.instruments():
+                self.instruments[inst.id] = inst
+        self.positions = PositionBook(PositionMode.NETTING, self.instruments)
+        await self.refresh_balances()
+        self._recover()
+        await self.reconcile()
+        wanted = {iid for s in self.strategies for iid in s.configured_instruments}
+        for iid in sorted(wanted, key=str):
+            if iid not in self.instruments:
+                raise TradeForgeError(f"strategy instrument {iid} is not traded at any venue")
+            self.feeds[iid] = LiveBarFeed(iid, self.timeframe)
+            self._aggregators[iid] = TradeBarAggregator(self.instruments[iid], self.timeframe)
+        for strategy in self.strategies:
+            strategy.bind(self._contexts[strategy.id], list(wanted))
+            self._call(strategy, "on_start", strategy.on_start)
+        self.running = True
+        for iid in self.feeds:
+            self._spawn(self._trade_stream(iid))
+        for venue, client in self.venues.items():
+            self._spawn(self._order_stream(venue, client))
+        self.clock.set_timer("node:bars", self.timeframe.nanos // 10, self._flush_bars)
+        return self.report
+
+    async def stop(self) -> None:
+        """Stop strategies, cancel their open orders when configured, close the venues."""
+        self.running = False
+        with contextlib.suppress(TradeForgeError):
+            self.clock.cancel_timer("node:bars")
+        for strategy in self.strategies:
+            if strategy.id not in self._stopped:
+                self._call(strategy, "on_stop", strategy.on_stop)
+        if self.cancel_on_stop:
+            for order in list(self._open_orders()):
+                await self._cancel_now(order)
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for client in {id(c): c for c in [*self.venues.values(), *self.data.values()]}.values():
+            with contextlib.suppress(Exception):
+                await client.close()
+
+    def _open_orders(self) -> list[Order]:
+        return [order for order in self.oms if order.is_open]
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("node task failed", error=repr(task.exception()))
+
+    # ============================================================= recovery
+    def _recover(self) -> None:
+        """Rebuild the OMS and positions from the journal (each event applied once)."""
+        count = 0
+        for event in self.journal.events():
+            count += 1
+            if isinstance(event, OrderInitialized):
+                self.oms.create(event.spec, event.ts_event)
+                continue
+            order = self.oms.get(event.client_order_id)
+            if order is None:
+                continue
+            with contextlib.suppress(TradeForgeError):
+                self.oms.apply(event)
+                if isinstance(event, OrderFilled) and self.positions is not None:
+                    self.positions.apply(event)
+        if count:
+            log.info("recovered from the journal", events=count, open=len(self._open_orders()))
+
+    async def reconcile(self) -> NodeReport:
+        """Compare the journal's open and in-flight orders with each venue and settle them."""
+        for venue, client in self.venues.items():
+            mine = [o for o in self._open_orders() if o.instrument_id.venue == venue]
+            for order in mine:
+                report = await self._status(client, order)
+                if report is None:
+                    if order.status is OrderStatus.SUBMITTED:
+                        self._emit_rejected(order, "not found at the venue after a restart")
+                        self.report.resolved.append(order.client_order_id.value)
+                    continue
+                await self._apply_report(client, report)
+                self.report.adopted.append(order.client_order_id.value)
+            known = {o.client_order_id for o in self.oms}
+            with contextlib.suppress(TradeForgeError):
+                for report in await client.open_orders():
+                    if report.client_order_id not in known:
+                        self.report.external.append(report.client_order_id.value)
+                        log.warning("external order at the venue", venue=str(venue),
+                                    client_order_id=report.client_order_id.value)  # fmt: skip
+        return self.report
+
+    async def refresh_balances(self) -> None:
+        """Read every venue's balances into the snapshot strategies see."""
+        for client in self.venues.values():
+            with contextlib.suppress(TradeForgeError):
+                for balance in await client.balances():
+                    self.balances[balance.total.currency.code] = balance
+
+    async def _status(self, client: VenueClient, order: Order) -> OrderStatusReport | None:
+        """The venue's view of an order, asked over its visibility lag."""
+        _, interval, retries = self._inflight
+        for attempt in range(max(retries, 1)):
+            try:
+                found = await client.order_status(order.instrument_id, order.client_order_id)
+            except RequestError:
+                return None
+            except TradeForgeError:
+                found = None
+            if found is not None:
+                return found
+            if attempt + 1 < retries:
+                await asyncio.sleep(interval)
+        return None
+
+    # ============================================================ market data
+    async def _trade_stream(self, instrument_id: InstrumentId) -> None:
+        client = self.data[instrument_id.venue]
+        async for trade in client.trades(instrument_id):
+            self._on_trade(trade)
+
+    def _on_trade(self, trade: TradeTick) -> None:
+        iid = trade.instrument_id
+        self._last[iid] = trade.price
+        for strategy in self._running_on(iid):
+            self._call(strategy, "on_trade", strategy.on_trade, trade)
+        bar = self._aggregators[iid].on_trade(
+            trade.price.as_decimal(), trade.size.as_decimal(), trade.ts_event
+        )
+        if bar is not None:
+            self._on_bar(bar)
+
+    def _flush_bars(self, event: TimeEvent) -> None:
+        for aggregator in self._aggregators.values():
+            bar = aggregator.flush(event.ts_event)
+            if bar is not None:
+                self._on_bar(bar)
+
+    def _on_bar(self, bar: Bar) -> None:
+        self.feeds[bar.instrument_id].push(bar)
+        for strategy in self._running_on(bar.instrument_id):
+            self._call(strategy, "on_bar", strategy.on_bar, bar)
+
+    def _running_on(self, instrument_id: InstrumentId) -> list[Strategy]:
+        return [
+            s
+            for s in self.strategies
+            if s.id not in self._stopped and instrument_id in s.instrument_ids
+        ]
+
+    def last_price(self, instrument_id: InstrumentId) -> Price | None:
+        """The last traded price seen."""
+        return self._last.get(instrument_id)
+
+    # ================================================================ orders
+    def submit(self, strategy: Strategy, spec: OrderSpec) -> None:
+        """Risk-check, journal and send one order (the venue's answer comes as events)."""
+        now = self.clock.timestamp_ns()
+        order, init = self.oms.create(spec, now)
+        self.journal.append(init, order)
+        denial = self._denial(spec)
+        if denial is not None:
+            self._event(OrderDenied(**spec.ids(), reason=denial[0], message=denial[1],
+                                    ts_event=now, ts_init=now))  # fmt: skip
+            return
+        client = self.venues[spec.instrument_id.venue]
+        account = getattr(client, "account_id", None) or AccountId(f"{spec.instrument_id.venue}-1")
+        self._event(OrderSubmitted(**spec.ids(), account_id=account, ts_event=now, ts_init=now))
+        self._spawn(self._send(client, order))
+
+    def submit_list(self, strategy: Strategy, order_list: OrderList) -> None:
+        """Send the orders of a contingent group one by one (the venue links them when it can)."""
+        for spec in order_list.orders:
+            self.submit(strategy, spec)
+
+    def _denial(self, spec: OrderSpec) -> tuple[DenyReason, str] | None:
+        instrument = self.instruments.get(spec.instrument_id)
+        if instrument is None:
+            return DenyReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not traded here"
+        if spec.instrument_id.venue not in self.venues:
+            return DenyReason.UNKNOWN_INSTRUMENT, f"no venue client for {spec.instrument_id.venue}"
+        return self.risk.check(spec, instrument, self.last_price(spec.instrument_id))
+
+    async def _send(self, client: VenueClient, order: Order) -> None:
+        spec = order.spec
+        try:
+            report = await client.submit(spec)
+        except RequestError as exc:
+            self._emit_rejected(order, str(exc))
+            return
+        except TradeForgeError as exc:
+            log.warning("order outcome unknown; checking",
+                        client_order_id=spec.client_order_id.value, error=str(exc))  # fmt: skip
+            self._spawn(self._inflight_check(client, order))
+            return
+        await self._apply_report(client, report)
+
+    async def _inflight_check(self, client: VenueClient, order: Order) -> None:
+        """Ask the venue by client order id until it knows the order; never re-send it."""
+        first, interval, retries = self._inflight
+        await asyncio.sleep(first)
+        for _ in range(retries):
+            if order.status is not OrderStatus.SUBMITTED:
+                return
+            with contextlib.suppress(TradeForgeError):
+                found = await client.order_status(order.instrument_id, order.client_order_id)
+                if found is not None:
+                    await self._apply_report(client, found)
+                    return
+            await asyncio.sleep(interval)
+        if order.status is OrderStatus.SUBMITTED:
+            self._emit_rejected(order, "unknown at the venue after the in-flight checks")
+
+    def cancel(self, strategy: Strategy, client_order_id: ClientOrderId) -> None:
+        """Ask the venue to cancel one order of the strategy."""
+        order = self.oms.get(client_order_id)
+        if order is None or order.strategy_id != strategy.id or not order.is_open:
+            return
+        self._spawn(self._cancel_now(order))
+
+    def cancel_all(
+        self, strategy: Strategy, instrument_id: InstrumentId, side: OrderSide | None
+    ) -> None:
+        """Cancel every open order of the strategy in the instrument (one side, if given)."""
+        for order in self.oms.open_orders(strategy.id, instrument_id):
+            if side is None or order.side is side:
+                self._spawn(self._cancel_now(order))
+
+    async def _cancel_now(self, order: Order) -> None:
+        client = self.venues.get(order.instrument_id.venue)
+        if client is None:
+            return
+        try:
+            report = await client.cancel(order.instrument_id, order.client_order_id)
+        except UnknownOrder:
+            found = await self._status(client, order)
+            if found is not None:
+                await self._apply_report(client, found)
+            return
+        except TradeForgeError as exc:
+            log.warning(
+                "cancel failed", client_order_id=order.client_order_id.value, error=str(exc)
+            )
+            return
+        await self._apply_report(client, report)
+
+    def modify(
+        self,
+        strategy: Strategy,
+        client_order_id: ClientOrderId,
+        *,
+        quantity: Quantity | None = None,
+        price: Price | None = None,
+        trigger_price: Price | None = None,
+    ) -> None:
+        """Change an open order where the venue can (else the strategy sees a log line)."""
+        order = self.oms.get(client_order_id)
+        if order is None or order.strategy_id != strategy.id or not order.is_open:
+            return
+        client = self.venues[order.instrument_id.venue]
+
+        async def go() -> None:
+            try:
+                report = await client.modify(
+                    order.instrument_id, client_order_id,
+                    quantity=quantity, price=price, trigger_price=trigger_price,
+                )  # fmt: skip
+            except TradeForgeError as exc:
+                log.warning("modify refused", client_order_id=client_order_id.value, error=str(exc))
+                return
+            await self._apply_report(client, report)
+
+        self._spawn(go())
+
+    # ======================================================= venue -> events
+    async def _order_stream(self, venue: Venue, client: VenueClient) -> None:
+        async for update in client.order_updates():
+            if isinstance(update, FillReport):
+                self._apply_fill(update)
+            else:
+                await self._apply_report(client, update)
+
+    async def _apply_report(self, client: VenueClient, report: OrderStatusReport) -> None:
+        """Bring the OMS's order up to the venue's report (missing fills fetched and applied)."""
+        order = self.oms.get(report.client_order_id)
+        if order is None:
+            return
+        now = self.clock.timestamp_ns()
+        if order.status is OrderStatus.SUBMITTED and report.status is not OrderStatus.REJECTED:
+            self._event(
+                OrderAccepted(**order.spec.ids(), account_id=report.account_id,
+                              venue_order_id=report.venue_order_id, ts_event=now, ts_init=now)
+            )  # fmt: skip
+        if report.filled_qty > order.filled_qty:
+            with contextlib.suppress(TradeForgeError):
+                for fill in await client.fills(order.instrument_id):
+                    if fill.client_order_id == order.client_order_id:
+                        self._apply_fill(fill)
+        if not order.is_open:
+            return
+        if report.status is OrderStatus.REJECTED:
+            self._emit_rejected(order, report.reason or "rejected by the venue")
+        elif report.status is OrderStatus.CANCELED and order.filled_qty >= report.filled_qty:
+            self._event(
+                OrderCanceled(**order.spec.ids(), reason="venue", ts_event=now, ts_init=now)
+            )
+        elif report.status is OrderStatus.EXPIRED and order.filled_qty >= report.filled_qty:
+            self._event(OrderExpired(**order.spec.ids(), ts_event=now, ts_init=now))
+
+    def _apply_fill(self, fill: FillReport) -> None:
+        order = self.oms.get(fill.client_order_id)
+        if order is None or order.has_trade(fill.trade_id):
+            return  # not ours, or already applied (a fill seen twice)
+        if order.status is OrderStatus.SUBMITTED:
+            now = self.clock.timestamp_ns()
+            self._event(
+                OrderAccepted(**order.spec.ids(), account_id=fill.account_id,
+                              venue_order_id=fill.venue_order_id, ts_event=now, ts_init=now)
+            )  # fmt: skip
+        self._event(
+            OrderFilled(
+                **order.spec.ids(), account_id=fill.account_id,
+                venue_order_id=fill.venue_order_id, trade_id=fill.trade_id,
+                order_side=order.side, order_type=order.order_type, last_qty=fill.last_qty,
+                last_px=fill.last_px, commission=fill.commission,
+                liquidity_side=fill.liquidity_side, ts_event=fill.ts_event,
+                ts_init=self.clock.timestamp_ns(),
+            )
+        )  # fmt: skip
+        self.report.fills_applied += 1
+        if self.running:
+            self._spawn(self.refresh_balances())
+
+    def _emit_rejected(self, order: Order, message: str) -> None:
+        now = self.clock.timestamp_ns()
+        client = self.venues.get(order.instrument_id.venue)
+        account = getattr(client, "account_id", None) or AccountId(f"{order.instrument_id.venue}-1")
+        self._event(
+            OrderRejected(**order.spec.ids(), account_id=account, reason=RejectReason.OTHER,
+                          message=message, ts_event=now, ts_init=now)
+        )  # fmt: skip
+
+    def _event(self, event: OrderEvent) -> None:
+        """Journal, apply and deliver one order event."""
+        order = self.oms.get(event.client_order_id)
+        if order is None:
+            return
+        try:
+            order = self.oms.apply(event)
+        except TradeForgeError as exc:
+            log.warning("event not applied", kind=type(event).__name__,
+                        client_order_id=event.client_order_id.value, error=str(exc))  # fmt: skip
+            return
+        if not self.journal.append(event, order):
+            return
+        if isinstance(event, OrderFilled) and self.positions is not None:
+            self.positions.apply(event)
+        strategy = self._by_id.get(event.strategy_id)
+        if strategy is None or strategy.id in self._stopped:
+            return
+        self._call(strategy, "on_order", strategy.on_order, event)
+        if isinstance(event, OrderFilled):
+            self._call(strategy, "on_fill", strategy.on_fill, event)
+
+    # ================================================================ queries
+    def position(self, strategy_id: StrategyId, instrument_id: InstrumentId) -> Position | None:
+        """The strategy's position in the instrument."""
+        if self.positions is None:
+            return None
+        return self.positions.get(self.positions.position_id(instrument_id, strategy_id))
+
+    def equity_now(self) -> Money:
+        """Realised PnL minus fees plus unrealised PnL of every position, in the base currency."""
+        total = _ZERO
+        for position in self.positions or []:
+            total += position.realized_pnl.amount
+            mark = self.last_price(position.instrument.id)
+            if mark is not None and not position.is_flat:
+                total += position.unrealized_pnl(mark).amount
+        return Money.rounded(total, self.base_currency)
+
+    def set_timer(
+        self, strategy: Strategy, name: str, interval_ns: int,
+        callback: Callable[[TimeEvent], None] | None,
+    ) -> None:  # fmt: skip
+        """A timer of the strategy on the wall clock."""
+        target = callback or strategy.on_timer
+
+        def fire(event: TimeEvent) -> None:
+            if strategy.id not in self._stopped:
+                own = TimeEvent(name=name, ts_event=event.ts_event, ts_init=event.ts_init)
+                self._call(strategy, "on_timer", target, own)
+
+        self.clock.set_timer(f"{strategy.id}:{name}", interval_ns, fire)
+
+    # ============================================================= user code
+    def _call(self, strategy: Strategy, hook: str, fn: Callable[..., None], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            error = StrategyError(str(strategy.id), hook, self.clock.timestamp_ns(), exc)
+            self.errors.append(error)
+            log.error("strategy failed; stopped", strategy=str(strategy.id), hook=hook,
+                      error=repr(exc))  # fmt: skip
+            self._stopped.add(strategy.id)
+            for order in self.oms.open_orders(strategy.id):
+                self._spawn(self._cancel_now(order))

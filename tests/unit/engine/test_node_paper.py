@@ -1,0 +1,111 @@
+"""The trading node in paper mode, in process: a strategy's orders go through risk, the journal
+and the simulated venue fed by a random market; positions, journal and venue agree exactly."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+from tradeforge.backtest import spot_pair
+from tradeforge.bus import LiveClock
+from tradeforge.connectors import SimVenueClient
+from tradeforge.connectors.sim_exchange.random_market import RandomMarket
+from tradeforge.domain import (
+    DenyReason,
+    InstrumentId,
+    Money,
+    OrderFilled,
+    Timeframe,
+    Venue,
+)
+from tradeforge.domain.money import KNOWN_CURRENCIES
+from tradeforge.engine import TradingNode
+from tradeforge.store import Database, SqlOrderJournal, sqlite_url
+from tradeforge.strategy import BarLike, Strategy
+from tradeforge.trading import RiskConfig, RiskEngine
+
+IID = InstrumentId("BTC/USDT", Venue("SIM"))
+USDT = KNOWN_CURRENCIES["USDT"]
+
+
+class FlipFlop(Strategy):
+    """Buys on one bar, sells on the next; also tries one order that risk must refuse."""
+
+    name = "flip_flop"
+
+    def on_start(self) -> None:
+        self.bars = 0
+        self.fills: list[OrderFilled] = []
+        self.denied: list[DenyReason] = []
+
+    def on_bar(self, bar: BarLike) -> None:
+        self.bars += 1
+        qty = self.ctx.instrument(self.instrument_id).make_qty(Decimal("0.01"))
+        if self.bars == 1:
+            self.buy(self.ctx.instrument(self.instrument_id).make_qty(Decimal(5)))  # too big
+        if self.position_qty() == 0:
+            self.buy(qty)
+        else:
+            self.close_position()
+
+    def on_fill(self, fill: OrderFilled) -> None:
+        self.fills.append(fill)
+
+    def on_order(self, event: object) -> None:
+        reason = getattr(event, "reason", None)
+        if isinstance(reason, DenyReason):
+            self.denied.append(reason)
+
+
+def test_paper_node_trades_through_risk_journal_and_venue(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = LiveClock()
+        inst = spot_pair(IID, price_precision=2, size_precision=5, fee=Decimal("0.001"))
+        market = RandomMarket(inst, seed=3, start_price=Decimal(30000), events_per_second=400)
+        venue = SimVenueClient(
+            instruments=[inst],
+            balances=[Money("100000", USDT)],
+            clock=clock,
+            feeds=[market],
+            feed_interval_ns=20_000_000,
+        )
+        db = Database(sqlite_url(tmp_path / "journal.sqlite"))
+        db.upgrade()
+        journal = SqlOrderJournal(db)
+        strategy = FlipFlop(instruments=[IID])
+        node = TradingNode(
+            clock=clock,
+            venues={IID.venue: venue},
+            strategies=[strategy],
+            journal=journal,
+            timeframe=Timeframe.from_str("1s"),
+            base_currency=USDT,
+            risk=RiskEngine(RiskConfig(max_order_quantity=Decimal(1))),
+        )
+        await node.start()
+        try:
+            async with asyncio.timeout(30):
+                while len(strategy.fills) < 4:
+                    await asyncio.sleep(0.1)
+        finally:
+            await node.stop()
+        assert strategy.denied == [DenyReason.MAX_ORDER_QUANTITY]
+        venue_fills = await venue.fills(IID)
+        assert {f.trade_id for f in venue_fills} == {f.trade_id for f in strategy.fills}
+        journal_fills = journal.fills()
+        assert sorted(f["trade_id"] for f in journal_fills) == sorted(
+            f.trade_id.value for f in venue_fills
+        )
+        position = node.position(strategy.id, IID)
+        assert position is not None
+        net = sum(
+            (f.last_qty.as_decimal() * (1 if f.side.value == "BUY" else -1) for f in venue_fills),
+            Decimal(0),
+        )
+        assert position.signed_qty == net
+        (denial,) = journal.denials()
+        assert denial.reason is DenyReason.MAX_ORDER_QUANTITY
+        db.dispose()
+
+    asyncio.run(go())
