@@ -153,6 +153,7 @@ class TradingNode:
         self._stopped: set[StrategyId] = set()
         self.errors: list[StrategyError] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._streams: set[asyncio.Task[Any]] = set()
         self._timers = itertools.count(1)
         self.report = NodeReport()
         self.running = False
@@ -180,23 +181,27 @@ class TradingNode:
             self._call(strategy, "on_start", strategy.on_start)
         self.running = True
         for iid in self.feeds:
-            self._spawn(self._trade_stream(iid))
+            self._streams.add(self._spawn(self._trade_stream(iid)))
         for venue, client in self.venues.items():
-            self._spawn(self._order_stream(venue, client))
+            self._streams.add(self._spawn(self._order_stream(venue, client)))
         self.clock.set_timer("node:bars", self.timeframe.nanos // 10, self._flush_bars)
         return self.report
 
-    async def stop(self) -> None:
-        """Stop strategies, cancel their open orders when configured, close the venues."""
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop strategies, let in-flight requests finish, cancel open orders when configured,
+        then close the streams and venues."""
         self.running = False
         with contextlib.suppress(TradeForgeError):
             self.clock.cancel_timer("node:bars")
         for strategy in self.strategies:
             if strategy.id not in self._stopped:
                 self._call(strategy, "on_stop", strategy.on_stop)
+                self._stopped.add(strategy.id)  # no hook runs after on_stop
+        requests = [t for t in self._tasks if t not in self._streams]
+        if requests:
+            await asyncio.wait(requests, timeout=grace)
         if self.cancel_on_stop:
-            for order in list(self._open_orders()):
-                await self._cancel_now(order)
+            await asyncio.gather(*(self._cancel_now(o) for o in self._open_orders()))
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -217,6 +222,7 @@ class TradingNode:
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        self._streams.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("node task failed", error=repr(task.exception()))
 
@@ -243,8 +249,9 @@ class TradingNode:
         """Compare the journal's open and in-flight orders with each venue and settle them."""
         for venue, client in self.venues.items():
             mine = [o for o in self._open_orders() if o.instrument_id.venue == venue]
-            for order in mine:
-                report = await self._status(client, order)
+            # Asked concurrently: each lookup may wait out the venue's visibility lag.
+            reports = await asyncio.gather(*(self._status(client, o) for o in mine))
+            for order, report in zip(mine, reports, strict=True):
                 if report is None:
                     if order.status is OrderStatus.SUBMITTED:
                         self._emit_rejected(order, "not found at the venue after a restart")

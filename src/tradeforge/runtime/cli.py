@@ -15,6 +15,7 @@ from tradeforge.observability import LogFormat, LogLevel, configure_logging, get
 from tradeforge.runtime.cli_backtest import backtest_command
 from tradeforge.runtime.cli_data import data_group
 from tradeforge.runtime.cli_exchange import exchange_group
+from tradeforge.runtime.cli_run import run_command
 from tradeforge.runtime.errors import TradeForgeError
 from tradeforge.runtime.overview import render_overview
 from tradeforge.runtime.settings import Settings, load_settings
@@ -165,6 +166,7 @@ def config_show(invocation: Invocation, output_format: str) -> None:
 cli.add_command(data_group)
 cli.add_command(backtest_command)
 cli.add_command(exchange_group)
+cli.add_command(run_command)
 
 
 def main() -> None:

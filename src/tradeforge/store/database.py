@@ -8,6 +8,7 @@ runs with WAL and ``synchronous=FULL`` (every commit is fsynced), PostgreSQL wit
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,9 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            # pysqlite's own transaction handling breaks SAVEPOINTs (a RELEASE can commit the
+            # outer transaction): SQLAlchemy emits BEGIN itself, so a journal append is atomic.
+            event.listen(self.engine, "begin", _sqlite_begin)
         elif self.dialect == "postgresql":
             self.engine = create_engine(
                 url,
@@ -60,6 +64,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied."""
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         try:
@@ -91,7 +96,12 @@ class Database:
         self.engine.dispose()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # no implicit BEGIN from the driver
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")

@@ -185,3 +185,27 @@ def test_a_bad_url_is_a_clear_configuration_error() -> None:
         Database("mysql://x@y/z")
     with pytest.raises(ConfigurationError, match="is not a URL"):
         Database("not a url")
+
+
+def test_an_append_is_all_or_nothing(
+    journal: SqlOrderJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after the event row (here: in the projection) leaves no trace of the event:
+    the event, the fill row and the projection commit together (a crash between them on
+    SQLite once left a fill without its order's new state)."""
+    events = lifecycle(7, [("0.1", "100.25")])
+    oms = feed(journal, events[:3])
+    fill = events[3]
+    order = oms.apply(fill)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("crash between the rows")
+
+    monkeypatch.setattr(journal, "_project", broken)
+    with pytest.raises(RuntimeError):
+        journal.append(fill, order)
+    monkeypatch.undo()
+    assert journal.fills() == []
+    assert len(list(journal.events())) == 3
+    assert journal.append(fill, order) is True
+    assert journal.orders()[0]["status"] == "PARTIALLY_FILLED"
