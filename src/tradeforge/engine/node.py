@@ -29,12 +29,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from tradeforge.bus import Clock, TimeEvent
 from tradeforge.domain import (
     AccountBalance,
     AccountId,
     Bar,
     ClientOrderId,
+    ContingencyType,
     Currency,
     DenyReason,
     FillReport,
@@ -77,6 +80,7 @@ from tradeforge.execution import VenueClient
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
 from tradeforge.trading import OrderManager, RiskEngine
+from tradeforge.trading.contingency import Action, ContingencyManager
 from tradeforge.trading.journal import OrderJournal
 
 __all__ = ["NodeReport", "TradingNode"]
@@ -156,6 +160,7 @@ class TradingNode:
         self._streams: set[asyncio.Task[Any]] = set()
         self._timers = itertools.count(1)
         self.report = NodeReport()
+        self.contingency = ContingencyManager(self.instruments.get)
         self.running = False
 
     # ============================================================= lifecycle
@@ -333,9 +338,16 @@ class TradingNode:
     # ================================================================ orders
     def submit(self, strategy: Strategy, spec: OrderSpec) -> None:
         """Risk-check, journal and send one order (the venue's answer comes as events)."""
-        now = self.clock.timestamp_ns()
-        order, init = self.oms.create(spec, now)
+        self._send_created(self._create(spec))
+
+    def _create(self, spec: OrderSpec) -> Order:
+        order, init = self.oms.create(spec, self.clock.timestamp_ns())
         self.journal.append(init, order)
+        return order
+
+    def _send_created(self, order: Order) -> None:
+        spec = order.spec
+        now = self.clock.timestamp_ns()
         denial = self._denial(spec)
         if denial is not None:
             self._event(OrderDenied(**spec.ids(), reason=denial[0], message=denial[1],
@@ -347,9 +359,13 @@ class TradingNode:
         self._spawn(self._send(client, order))
 
     def submit_list(self, strategy: Strategy, order_list: OrderList) -> None:
-        """Send the orders of a contingent group one by one (the venue links them when it can)."""
-        for spec in order_list.orders:
-            self.submit(strategy, spec)
+        """A contingent group managed by the node: every member journaled now, OTO children
+        sent once their parent fills, OCO members cancelling each other."""
+        orders = [self._create(spec) for spec in order_list.orders]
+        now = {spec.client_order_id for spec in self.contingency.register(order_list)}
+        for order in orders:
+            if order.client_order_id in now:
+                self._send_created(order)
 
     def _denial(self, spec: OrderSpec) -> tuple[DenyReason, str] | None:
         instrument = self.instruments.get(spec.instrument_id)
@@ -361,6 +377,12 @@ class TradingNode:
 
     async def _send(self, client: VenueClient, order: Order) -> None:
         spec = order.spec
+        if spec.contingency_type is not ContingencyType.NONE or spec.parent_order_id is not None:
+            # The node links the group itself: the venue gets a plain order.
+            spec = msgspec.structs.replace(
+                spec, contingency_type=ContingencyType.NONE, order_list_id=None,
+                linked_order_ids=(), parent_order_id=None,
+            )  # fmt: skip
         try:
             report = await client.submit(spec)
         except RequestError as exc:
@@ -533,12 +555,36 @@ class TradingNode:
             return
         if isinstance(event, OrderFilled) and self.positions is not None:
             self.positions.apply(event)
+        for action in self.contingency.on_event(event):
+            self._act(action)
         strategy = self._by_id.get(event.strategy_id)
         if strategy is None or strategy.id in self._stopped:
             return
         self._call(strategy, "on_order", strategy.on_order, event)
         if isinstance(event, OrderFilled):
             self._call(strategy, "on_fill", strategy.on_fill, event)
+
+    def _act(self, action: Action) -> None:
+        if action.spec is not None:
+            if action.replaces is not None:
+                held = self.oms.get(action.replaces)
+                if held is not None and held.status is OrderStatus.INITIALIZED:
+                    now = self.clock.timestamp_ns()
+                    self._event(OrderCanceled(**held.spec.ids(), reason="parent partly filled",
+                                              ts_event=now, ts_init=now))  # fmt: skip
+                self._send_created(self._create(action.spec))
+                return
+            order = self.oms.get(action.spec.client_order_id)
+            if order is not None and order.status is OrderStatus.INITIALIZED:
+                self._send_created(order)
+        elif action.cancel is not None:
+            target = self.oms.get(action.cancel)
+            if (
+                target is not None
+                and target.is_open
+                and target.status is not OrderStatus.INITIALIZED
+            ):
+                self._spawn(self._cancel_now(target))
 
     # ================================================================ queries
     def position(self, strategy_id: StrategyId, instrument_id: InstrumentId) -> Position | None:

@@ -16,6 +16,9 @@ from tradeforge.domain import (
     InstrumentId,
     Money,
     OrderFilled,
+    OrderSide,
+    OrderStatus,
+    OrderType,
     Timeframe,
     Venue,
 )
@@ -27,6 +30,7 @@ from tradeforge.trading import RiskConfig, RiskEngine
 
 IID = InstrumentId("BTC/USDT", Venue("SIM"))
 USDT = KNOWN_CURRENCIES["USDT"]
+BTC = KNOWN_CURRENCIES["BTC"]
 
 
 class FlipFlop(Strategy):
@@ -106,6 +110,67 @@ def test_paper_node_trades_through_risk_journal_and_venue(tmp_path: Path) -> Non
         assert position.signed_qty == net
         (denial,) = journal.denials()
         assert denial.reason is DenyReason.MAX_ORDER_QUANTITY
+        db.dispose()
+
+    asyncio.run(go())
+
+
+class OneBracket(Strategy):
+    """On the first bar: a market entry with a stop-loss 20 % below and a take-profit 20 % above."""
+
+    name = "one_bracket"
+
+    def on_start(self) -> None:
+        self.sent = False
+
+    def on_bar(self, bar: BarLike) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        inst = self.ctx.instrument(self.instrument_id)
+        close = bar.close.as_decimal()
+        group = self.ctx.orders.bracket(
+            self.instrument_id,
+            OrderSide.BUY,
+            inst.make_qty(Decimal("0.01")),
+            stop_loss=inst.make_price(close * Decimal("0.8")),
+            take_profit=inst.make_price(close * Decimal("1.2")),
+        )
+        self.ctx.submit_list(group)
+
+
+def test_a_bracket_sends_its_exits_only_after_the_entry_fills(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = LiveClock()
+        inst = spot_pair(IID, price_precision=2, size_precision=5, fee=Decimal("0.001"))
+        market = RandomMarket(inst, seed=5, start_price=Decimal(30000), events_per_second=400)
+        # Both exits are plain sells at this venue (the node links them): on a spot account
+        # each locks the base it would sell, so the account holds some base besides the entry.
+        venue = SimVenueClient(
+            instruments=[inst], balances=[Money("100000", USDT), Money("1", BTC)], clock=clock,
+            feeds=[market], feed_interval_ns=20_000_000,
+        )  # fmt: skip
+        db = Database(sqlite_url(tmp_path / "journal.sqlite"))
+        db.upgrade()
+        strategy = OneBracket(instruments=[IID])
+        node = TradingNode(
+            clock=clock, venues={IID.venue: venue}, strategies=[strategy],
+            journal=SqlOrderJournal(db), timeframe=Timeframe.from_str("1s"), base_currency=USDT,
+        )  # fmt: skip
+        await node.start()
+        try:
+            async with asyncio.timeout(20):
+                while len(await venue.open_orders(IID)) < 2:
+                    await asyncio.sleep(0.05)
+            entry, stop_loss, take_profit = sorted(node.oms, key=lambda o: o.client_order_id.value)
+            assert entry.status is OrderStatus.FILLED
+            at_venue = {o.client_order_id for o in await venue.open_orders(IID)}
+            assert at_venue == {stop_loss.client_order_id, take_profit.client_order_id}
+            assert stop_loss.order_type is OrderType.STOP_MARKET
+            assert take_profit.order_type is OrderType.LIMIT
+        finally:
+            await node.stop()
+        assert await venue.open_orders(IID) == []  # cancel-on-stop took both exits
         db.dispose()
 
     asyncio.run(go())

@@ -1,0 +1,160 @@
+"""Contingent order groups managed locally, for venues that cannot link orders themselves.
+
+A bracket is an OTO entry whose children (a stop-loss and a take-profit, an OCO pair) wait in
+the node until the entry has filled; an OCO group's members cancel each other. The manager is
+pure: it is told the groups and the order events, and answers with what to send or cancel.
+
+Rules (written down because venues differ):
+- OTO: the children are released when the parent is FILLED. If the parent ends (canceled,
+  expired, rejected) after a partial fill, the children are released for the filled quantity
+  (rounded down to the lot); with no fill they are dropped and never sent.
+- OCO: the first fill of a member cancels every other open member; a member that ends without
+  a fill (canceled, expired, rejected) cancels the rest of the group as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import msgspec
+
+from tradeforge.domain import (
+    ClientOrderId,
+    ContingencyType,
+    Instrument,
+    InstrumentId,
+    OrderCanceled,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderList,
+    OrderRejected,
+    OrderSpec,
+)
+
+__all__ = ["Action", "ContingencyManager"]
+
+_ENDS = (OrderCanceled, OrderExpired, OrderRejected, OrderDenied)
+
+
+@dataclass(frozen=True)
+class Action:
+    """What the node must do: send ``spec`` (in place of the held ``replaces``, when a child is
+    resized to a partial fill), or cancel ``cancel``."""
+
+    spec: OrderSpec | None = None
+    cancel: ClientOrderId | None = None
+    replaces: ClientOrderId | None = None
+
+
+@dataclass
+class _Group:
+    members: dict[ClientOrderId, OrderSpec]
+    held: dict[ClientOrderId, list[OrderSpec]] = field(default_factory=dict)  # parent -> kids
+    filled: dict[ClientOrderId, Decimal] = field(default_factory=dict)
+    done: set[ClientOrderId] = field(default_factory=set)
+
+
+class ContingencyManager:
+    """Holds OTO children and links OCO members (see the module docstring)."""
+
+    def __init__(self, instrument: Callable[[InstrumentId], Instrument | None]) -> None:
+        self._instrument = instrument
+        self._group_of: dict[ClientOrderId, _Group] = {}
+
+    def register(self, order_list: OrderList) -> list[OrderSpec]:
+        """Take a group; returns the orders to send now (the others wait for their parent)."""
+        group = _Group(members={s.client_order_id: s for s in order_list.orders})
+        now: list[OrderSpec] = []
+        for spec in order_list.orders:
+            self._group_of[spec.client_order_id] = group
+            if spec.parent_order_id is not None and spec.parent_order_id in group.members:
+                group.held.setdefault(spec.parent_order_id, []).append(spec)
+            else:
+                now.append(spec)
+        return now
+
+    def held(self, client_order_id: ClientOrderId) -> bool:
+        """True for an OTO child still waiting for its parent."""
+        group = self._group_of.get(client_order_id)
+        return group is not None and self._is_held(group, client_order_id)
+
+    def on_event(self, event: OrderEvent) -> list[Action]:
+        """What ``event`` means for its group."""
+        cid = event.client_order_id
+        group = self._group_of.get(cid)
+        if group is None or cid in group.done:
+            return []
+        spec = group.members[cid]
+        actions: list[Action] = []
+        if isinstance(event, OrderFilled):
+            filled = group.filled.get(cid, Decimal(0)) + event.last_qty.as_decimal()
+            group.filled[cid] = filled
+            if spec.contingency_type is ContingencyType.OCO:
+                actions += self._cancel_siblings(group, spec)
+            if filled >= spec.quantity.as_decimal():
+                group.done.add(cid)
+                actions += self._release(group, cid, None)
+        elif isinstance(event, _ENDS):
+            group.done.add(cid)
+            filled = group.filled.get(cid, Decimal(0))
+            actions += self._release(group, cid, filled if filled > 0 else Decimal(0))
+            if spec.contingency_type is ContingencyType.OCO:
+                actions += self._cancel_siblings(group, spec)
+        return actions
+
+    def _cancel_siblings(self, group: _Group, spec: OrderSpec) -> list[Action]:
+        out = []
+        for other in spec.linked_order_ids:
+            if (
+                other in group.members
+                and other not in group.done
+                and not self._is_held(group, other)
+            ):
+                group.done.add(other)
+                out.append(Action(cancel=other))
+        return out
+
+    @staticmethod
+    def _is_held(group: _Group, cid: ClientOrderId) -> bool:
+        return any(cid == kid.client_order_id for kids in group.held.values() for kid in kids)
+
+    def _release(
+        self, group: _Group, parent: ClientOrderId, partial: Decimal | None
+    ) -> list[Action]:
+        kids = group.held.pop(parent, [])
+        if partial is None:
+            return [Action(spec=kid) for kid in kids]
+        if partial == 0:
+            group.done.update(k.client_order_id for k in kids)
+            return []
+        out = []
+        for kid in kids:
+            inst = self._instrument(kid.instrument_id)
+            lot = inst.lot_size.as_decimal() if inst is not None else Decimal(0)
+            qty = (partial // lot) * lot if lot else partial
+            if qty <= 0:
+                group.done.add(kid.client_order_id)
+                continue
+            quantity = inst.make_qty(qty) if inst is not None else kid.quantity
+            resized = self._rename(group, kid, quantity)
+            out.append(Action(spec=resized, replaces=kid.client_order_id))
+        return out
+
+    def _rename(self, group: _Group, kid: OrderSpec, quantity: object) -> OrderSpec:
+        """A held child resized: a new order (new id) that takes the old one's place in the
+        group, so its siblings still cancel it and it cancels them."""
+        old = kid.client_order_id
+        new = ClientOrderId(f"{old.value[:33]}-p")
+        resized = msgspec.structs.replace(kid, client_order_id=new, quantity=quantity)
+        group.done.add(old)
+        group.members[new] = resized
+        self._group_of[new] = group
+        for cid, spec in list(group.members.items()):
+            if old in spec.linked_order_ids:
+                links = tuple(new if x == old else x for x in spec.linked_order_ids)
+                group.members[cid] = msgspec.structs.replace(spec, linked_order_ids=links)
+        return resized
