@@ -3,7 +3,6 @@ cancel each other, a partly filled parent releases its children for what it fill
 
 from __future__ import annotations
 
-
 from tradeforge.backtest import spot_pair
 from tradeforge.domain import (
     AccountId,
