@@ -4,26 +4,31 @@
 :class:`~tradeforge.connectors.order_book_sync.OrderBookSync`, fetches REST snapshots when the
 algorithm asks (first sync, after a gap, after a stale snapshot) and yields domain book updates:
 a whole ``OrderBookSnapshot`` after each (re)sync, then one ``OrderBookDelta`` per changed
-level. A dropped or silent connection (no message for ``stall_timeout`` seconds) is
-reconnected after a jittered back-off; the book is invalid (reads raise ``BookInvalid``) from
-the moment a gap or a drop is seen until the next sync.
+level. A dropped or silent connection (no message for ``stall_timeout`` seconds), a refused
+handshake, or a snapshot that cannot be fetched (a retryable error) is reconnected after a
+jittered back-off that grows until the book is synced again; the book is invalid (reads raise
+``BookInvalid``) from the moment a gap or a drop is seen until the next sync. A message that is
+not a valid diff for this instrument (bad JSON, bad fields, off-tick prices) is counted in
+``stats.malformed`` and skipped; the gap it leaves is then found like any other.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
-import msgspec
 import websockets
 
+from tradeforge.connectors.errors import MalformedResponse
 from tradeforge.connectors.order_book_sync import (
     DepthDiff,
     DepthSnapshot,
     OrderBookSync,
     SyncResult,
     SyncState,
+    parse_depth_diff,
 )
 from tradeforge.connectors.resilience import Backoff, FullJitter, Sleep
 from tradeforge.domain import (
@@ -34,13 +39,12 @@ from tradeforge.domain import (
     OrderBookDelta,
     OrderBookSnapshot,
 )
+from tradeforge.domain.errors import InvalidValue, RetryableError
 from tradeforge.observability import get_logger
 
 __all__ = ["BinanceBookStream", "BookStreamStats"]
 
 log = get_logger("tradeforge.connectors.book")
-
-_decode_diff = msgspec.json.Decoder(DepthDiff)
 
 
 @dataclass
@@ -88,11 +92,19 @@ class BinanceBookStream:
             try:
                 async with websockets.connect(self.url, open_timeout=10) as ws:
                     self.stats.connects += 1
-                    failures = 0
                     async for update in self._session(ws):
+                        if isinstance(update, OrderBookSnapshot):
+                            failures = 0  # synced: the next trouble starts a fresh back-off
                         yield update
-            except (websockets.ConnectionClosed, OSError, TimeoutError) as exc:
+            except (
+                websockets.ConnectionClosed,
+                websockets.InvalidHandshake,
+                OSError,
+                TimeoutError,
+            ) as exc:
                 reason = f"stream lost: {type(exc).__name__}"
+            except RetryableError as exc:  # the snapshot could not be had (or was malformed)
+                reason = f"no snapshot: {exc}"
             else:
                 reason = "stream ended"
             self.sync.invalidate(reason)
@@ -110,8 +122,9 @@ class BinanceBookStream:
             async with asyncio.timeout(self._stall):
                 raw = await ws.recv()
             try:
-                diff = _decode_diff.decode(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+                diff = parse_depth_diff(raw)
+                deltas = self._deltas(diff)  # checks every level against the tick and lot
+            except MalformedResponse:
                 self.stats.malformed += 1
                 continue
             result = self.sync.on_diff(diff)
@@ -123,13 +136,20 @@ class BinanceBookStream:
                 if await self._resync():
                     yield self._snapshot()
             elif result is SyncResult.APPLIED:
-                for delta in self._deltas(diff):
+                for delta in deltas:
                     yield delta
 
     async def _resync(self) -> bool:
         """Fetch snapshots until the book is live (True) or the attempts run out (False)."""
         for _ in range(self._max_snapshots):
-            result = self.sync.on_snapshot(await self._fetch())
+            snapshot = await self._fetch()
+            try:
+                self._levels(snapshot.bids)
+                self._levels(snapshot.asks)
+            except MalformedResponse:
+                self.stats.malformed += 1
+                raise
+            result = self.sync.on_snapshot(snapshot)
             if result is SyncResult.STALE_SNAPSHOT:
                 self.stats.stale_snapshots += 1
                 continue
@@ -139,32 +159,35 @@ class BinanceBookStream:
         return False
 
     def _snapshot(self) -> OrderBookSnapshot:
-        inst, ts = self.instrument, self._now_ns()
+        ts = self._now_ns()
         return OrderBookSnapshot(
-            instrument_id=inst.id,
-            bids=tuple(
-                BookLevel(inst.make_price(p), inst.make_qty(q)) for p, q in self.sync.bids()
-            ),
-            asks=tuple(
-                BookLevel(inst.make_price(p), inst.make_qty(q)) for p, q in self.sync.asks()
-            ),
+            instrument_id=self.instrument.id,
+            bids=self._levels(self.sync.bids()),
+            asks=self._levels(self.sync.asks()),
             sequence=self.sync.last_update_id,
             ts_event=ts,
             ts_init=ts,
         )
 
+    def _levels(self, levels: Iterable[tuple[Decimal, Decimal]]) -> tuple[BookLevel, ...]:
+        inst = self.instrument
+        try:
+            return tuple(BookLevel(inst.make_price(p), inst.make_qty(q)) for p, q in levels)
+        except (InvalidValue, ArithmeticError) as exc:
+            raise MalformedResponse(f"book level off {inst.id}'s tick or lot: {exc}") from exc
+
     def _deltas(self, diff: DepthDiff) -> list[OrderBookDelta]:
         inst, ts = self.instrument, self._now_ns()
         out = []
         for side, levels in ((BookSide.BID, diff.bids), (BookSide.ASK, diff.asks)):
-            for price, qty in levels:
+            for level in self._levels(levels):
                 out.append(
                     OrderBookDelta(
                         instrument_id=inst.id,
-                        action=BookAction.DELETE if qty == 0 else BookAction.UPDATE,
+                        action=BookAction.DELETE if level.size.is_zero() else BookAction.UPDATE,
                         side=side,
-                        price=inst.make_price(price),
-                        size=inst.make_qty(qty),
+                        price=level.price,
+                        size=level.size,
                         sequence=diff.final_update_id,
                         ts_event=ts,
                         ts_init=ts,

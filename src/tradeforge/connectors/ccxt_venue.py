@@ -44,8 +44,8 @@ from tradeforge.connectors.ccxt_convert import (
     trade_from_ccxt,
 )
 from tradeforge.connectors.ccxt_errors import map_ccxt_error
-from tradeforge.connectors.errors import UnknownOutcome
-from tradeforge.connectors.order_book_sync import DepthSnapshot
+from tradeforge.connectors.errors import MalformedResponse, UnknownOutcome
+from tradeforge.connectors.order_book_sync import DepthSnapshot, parse_depth_snapshot
 from tradeforge.connectors.resilience import (
     BreakerMetrics,
     CircuitBreaker,
@@ -461,7 +461,8 @@ class CcxtVenueClient:
         kind, params = self._order_args(spec, inst)
         try:
             order = await self._create(symbol, kind, spec, params)
-        except UnknownOutcome as exc:
+            return self._report(order, inst)
+        except (UnknownOutcome, MalformedResponse) as exc:  # sent, but what became of it?
             log.warning("submit outcome unknown; looking the order up", venue=str(self.venue),
                         client_order_id=spec.client_order_id.value, error=str(exc))  # fmt: skip
             found = await self._lookup(spec.instrument_id, spec.client_order_id)
@@ -472,7 +473,6 @@ class CcxtVenueClient:
                 "lookups; it may still appear: do not re-send it under this id)",
                 client_order_id=spec.client_order_id.value,
             ) from exc
-        return self._report(order, inst)
 
     async def _lookup(
         self, instrument_id: InstrumentId, client_order_id: ClientOrderId
@@ -622,11 +622,7 @@ class CcxtVenueClient:
             "depth_snapshot",
             lambda: self.rest.publicGetDepth({"symbol": inst.raw_symbol, "limit": 1000}),
         )
-        return DepthSnapshot(
-            last_update_id=int(raw["lastUpdateId"]),
-            bids=tuple((Decimal(p), Decimal(q)) for p, q in raw["bids"]),
-            asks=tuple((Decimal(p), Decimal(q)) for p, q in raw["asks"]),
-        )
+        return parse_depth_snapshot(raw)
 
     async def bars(self, instrument_id: InstrumentId, timeframe: Timeframe) -> AsyncIterator[Bar]:
         """Bars of ``timeframe``, each once a later one has started (so it has closed)."""

@@ -7,7 +7,8 @@
     │   └── TemporaryError
     │       ├── CircuitOpen           the venue's circuit breaker refuses calls for now
     │       ├── UnknownOutcome        the venue may or may not have executed the request
-    │       └── BookInvalid           the local order book is resyncing; no reads until it is live
+    │       ├── BookInvalid           the local order book is resyncing; no reads until it is live
+    │       └── MalformedResponse     the venue answered with data we cannot parse or trust
     ├── RequestError
     │   ├── ClockSkew                 our timestamp is outside the venue's recvWindow
     │   └── AuthFailed                the venue refused the API key or the signature
@@ -28,6 +29,7 @@ __all__ = [
     "BookInvalid",
     "CircuitOpen",
     "ClockSkew",
+    "MalformedResponse",
     "UnknownOutcome",
     "WriteRetryRefused",
 ]
@@ -65,6 +67,16 @@ class BookInvalid(TemporaryError):
         super().__init__(f"order book {symbol!r} is not valid: {reason}")
         self.symbol = symbol
         self.reason = reason
+
+
+class MalformedResponse(TemporaryError):
+    """The venue answered with data we cannot parse or trust.
+
+    Missing fields, wrong types, non-finite, negative, off-tick or absurdly large numbers,
+    truncated JSON: not the caller's fault, and asking again may get a good answer. The bad
+    payload was not turned into a domain value. After a write, the write's outcome is unknown:
+    look the order up by its client order id before deciding anything.
+    """
 
 
 class ClockSkew(RequestError):

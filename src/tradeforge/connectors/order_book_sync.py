@@ -16,7 +16,10 @@ book. :func:`run_order_book_sync` drives it from an async stream of events and a
 fetcher. :func:`book_checksum` gives a CRC32 of the top levels, to compare with another book.
 
 Prices and sizes are exact :class:`~decimal.Decimal` values. :class:`DepthDiff` and
-:class:`DepthSnapshot` decode straight from Binance's JSON with ``msgspec``.
+:class:`DepthSnapshot` decode straight from Binance's JSON with ``msgspec``;
+:func:`parse_depth_diff` and :func:`parse_depth_snapshot` do it at the edge, where anything the
+venue sends that is not a valid event or snapshot becomes
+:class:`~tradeforge.connectors.errors.MalformedResponse`.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ import zlib
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
-from tradeforge.connectors.errors import BookInvalid
+from tradeforge.connectors.errors import BookInvalid, MalformedResponse
 from tradeforge.domain.errors import InvalidValue
 
 __all__ = [
@@ -40,6 +44,8 @@ __all__ = [
     "SyncResult",
     "SyncState",
     "book_checksum",
+    "parse_depth_diff",
+    "parse_depth_snapshot",
     "run_order_book_sync",
 ]
 
@@ -47,14 +53,22 @@ BookLevel = tuple[Decimal, Decimal]
 """A price level: (price, quantity)."""
 
 _ZERO = Decimal(0)
+# No price or size has 30 digits before or after the point; past that a number is an attack or a
+# bug (and 1E+999999 would make exact arithmetic fail and a checksum string gigabytes long).
+_MAX_DIGITS = 30
+
+
+def _sane(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -_MAX_DIGITS and value.adjusted() < _MAX_DIGITS
 
 
 def _check_levels(side: str, levels: Iterable[BookLevel], *, allow_zero: bool) -> None:
     for price, qty in levels:
         # is_finite first: ordering a NaN raises decimal.InvalidOperation.
-        if not price.is_finite() or not price > 0:
+        if not price.is_finite() or not price > 0 or not _sane(price):
             raise InvalidValue(f"{side} price must be a positive finite decimal, got {price!r}")
-        if not qty.is_finite() or not (qty > 0 or (allow_zero and qty == 0)):
+        if not qty.is_finite() or not (qty > 0 or (allow_zero and qty == 0)) or not _sane(qty):
             raise InvalidValue(f"{side} quantity at {price} is invalid: {qty!r}")
 
 
@@ -70,6 +84,8 @@ class DepthDiff(msgspec.Struct, frozen=True, kw_only=True):
     asks: tuple[BookLevel, ...] = msgspec.field(name="a", default=())
 
     def __post_init__(self) -> None:
+        if self.first_update_id < 0:
+            raise InvalidValue(f"depth diff U must not be negative, got {self.first_update_id}")
         if self.first_update_id > self.final_update_id:
             raise InvalidValue(
                 f"depth diff U={self.first_update_id} is above u={self.final_update_id}"
@@ -86,8 +102,46 @@ class DepthSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     asks: tuple[BookLevel, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.last_update_id < 0:
+            raise InvalidValue(
+                f"depth snapshot lastUpdateId must not be negative, got {self.last_update_id}"
+            )
         _check_levels("bid", self.bids, allow_zero=True)
         _check_levels("ask", self.asks, allow_zero=True)
+
+
+_decode_diff = msgspec.json.Decoder(DepthDiff)
+_decode_snapshot = msgspec.json.Decoder(DepthSnapshot)
+# msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError, and recurses into nested
+# arrays: a hostile payload nested thousands deep exhausts the stack.
+_PARSE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
+
+
+def parse_depth_diff(raw: bytes | str) -> DepthDiff:
+    """A Binance ``depthUpdate`` message (JSON text) as a :class:`DepthDiff`.
+
+    Raises :class:`~tradeforge.connectors.errors.MalformedResponse` for anything else: bad
+    JSON, missing or mistyped fields, ``U`` above ``u``, non-positive, non-finite or absurd
+    prices, negative sizes.
+    """
+    try:
+        return _decode_diff.decode(raw)
+    except _PARSE_ERRORS as exc:
+        raise MalformedResponse(f"malformed depth update: {exc}") from exc
+
+
+def parse_depth_snapshot(data: Any) -> DepthSnapshot:
+    """A REST depth answer as a :class:`DepthSnapshot`: JSON text, or the object decoded from it.
+
+    ``{"lastUpdateId": 1027024, "bids": [["4.00", "431.00"]], "asks": []}``; anything that is
+    not a valid snapshot raises :class:`~tradeforge.connectors.errors.MalformedResponse`.
+    """
+    try:
+        if isinstance(data, bytes | str):
+            return _decode_snapshot.decode(data)
+        return msgspec.convert(data, DepthSnapshot)
+    except _PARSE_ERRORS as exc:
+        raise MalformedResponse(f"malformed depth snapshot: {exc}") from exc
 
 
 class SyncState(enum.Enum):
@@ -133,12 +187,21 @@ class OrderBookSync:
 
     ``max_buffer`` bounds the events kept while awaiting a snapshot; past it the oldest are
     dropped (the next snapshot must then be newer, which the ``U`` check enforces).
+
+    ``stuck_after`` consecutive old events (``u`` not above the book's id) while live mean the
+    book's id ran ahead of the stream: one forged or corrupt event with a far-future ``u`` would
+    otherwise freeze the book for good, every real event ignored. The book is then discarded as
+    for a gap (GAP, with that event buffered first).
     """
 
-    def __init__(self, symbol: str, *, max_buffer: int = 10_000) -> None:
+    def __init__(self, symbol: str, *, max_buffer: int = 10_000, stuck_after: int = 100) -> None:
         if max_buffer < 1:
             raise InvalidValue(f"max_buffer must be >= 1, got {max_buffer!r}")
+        if stuck_after < 1:
+            raise InvalidValue(f"stuck_after must be >= 1, got {stuck_after!r}")
         self.symbol = symbol
+        self._stuck_after = stuck_after
+        self._ignored = 0
         self.gaps_detected = 0
         self.stale_snapshots = 0
         self._buffer: deque[DepthDiff] = deque(maxlen=max_buffer)
@@ -165,7 +228,16 @@ class OrderBookSync:
             self._buffer.append(diff)
             return SyncResult.BUFFERED
         if diff.final_update_id <= self._last_update_id:
-            return SyncResult.IGNORED
+            self._ignored += 1
+            if self._ignored < self._stuck_after:
+                return SyncResult.IGNORED
+            self.gaps_detected += 1
+            self._invalidate(
+                f"stuck: {self._ignored} events in a row older than book id {self._last_update_id}"
+            )
+            self._buffer.append(diff)
+            return SyncResult.GAP
+        self._ignored = 0
         if diff.first_update_id > self._last_update_id + 1:
             self.gaps_detected += 1
             self._invalidate(
@@ -196,6 +268,8 @@ class OrderBookSync:
         pending = list(self._buffer)
         self._buffer.clear()
         for i, diff in enumerate(pending):
+            if diff.final_update_id <= self._last_update_id:
+                continue  # older than the snapshot: dropped (not a sign of a stuck book)
             if self.on_diff(diff) is SyncResult.GAP:
                 self._buffer.extend(pending[i + 1 :])  # after the gap event, now buffered first
                 return SyncResult.GAP
@@ -248,6 +322,7 @@ class OrderBookSync:
         self._last_update_id = diff.final_update_id
 
     def _invalidate(self, reason: str) -> None:
+        self._ignored = 0
         self._state = SyncState.AWAITING_SNAPSHOT
         self._why_invalid = reason
         self._bids, self._asks = {}, {}
