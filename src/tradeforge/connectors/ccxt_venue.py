@@ -97,7 +97,7 @@ _BINANCE_WEIGHTS = {
     "fetch_time": 1, "load_markets": 20, "fetch_balance": 20, "create_order": 1,
     "cancel_order": 1, "fetch_order": 4, "fetch_open_orders": 6, "fetch_my_trades": 20,
     "fetch_order_book": 5, "depth_snapshot": 50, "fetch_trades": 25, "fetch_ohlcv": 2,
-    "fetch_orders": 20,
+    "fetch_orders": 20, "fetch_open_orders_all": 80,
 }  # fmt: skip
 _BINANCE_TYPES = {
     (OrderType.MARKET, False): "market",
@@ -170,7 +170,11 @@ def _deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
 
 
 class CcxtVenueClient:
-    """A CCXT venue as a ``VenueClient`` (see the module docstring)."""
+    """A CCXT venue as a ``VenueClient`` (see the module docstring).
+
+    Binance counts request weight per IP, not per key: clients of one venue that share an IP
+    must share one ``limiter`` (by default each has its own, of ``config.weight_limit``).
+    """
 
     def __init__(
         self,
@@ -179,6 +183,7 @@ class CcxtVenueClient:
         clock: VenueClock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         registry: CollectorRegistry | None = None,
+        limiter: WeightLimiter | None = None,
     ) -> None:
         self.config = config
         self.venue = config.venue
@@ -189,7 +194,11 @@ class CcxtVenueClient:
         self._pro: Any = None
         self.capabilities = capabilities_of(self.rest.has, config.exchange_id)
         self._binance = config.exchange_id.startswith("binance")
-        self.limiter = WeightLimiter(
+        if self._binance:
+            # CCXT refuses every symbol's open orders unless told that their weight (80, not
+            # 6) is known: the limiter charges it (``fetch_open_orders_all``).
+            self.rest.options.setdefault("fetchOpenOrders", {})["warnWithoutSymbol"] = False
+        self.limiter = limiter or WeightLimiter(
             monotonic=clock.monotonic, sleep=sleep, limit=config.weight_limit
         )
         self.breaker = CircuitBreaker(
@@ -369,7 +378,8 @@ class CcxtVenueClient:
     ) -> list[OrderStatusReport]:
         """Open orders of one instrument, or of all."""
         symbol = self._symbol(instrument_id) if instrument_id is not None else None
-        orders = await self._read("fetch_open_orders", lambda: self.rest.fetch_open_orders(symbol))
+        name = "fetch_open_orders" if symbol is not None else "fetch_open_orders_all"
+        orders = await self._read(name, lambda: self.rest.fetch_open_orders(symbol))
         return [self._report(o, self._by_symbol[o["symbol"]]) for o in orders
                 if o.get("symbol") in self._by_symbol]  # fmt: skip
 
@@ -405,6 +415,10 @@ class CcxtVenueClient:
 
     def _report(self, order: dict[str, Any], inst: Instrument) -> OrderStatusReport:
         self._remember(order)
+        if str(order.get("type")).lower() == "market":
+            # CCXT puts a market order's average fill price in ``price``: off the tick once
+            # the order has walked the book. A market order has no price of its own.
+            order = {**order, "price": None}
         return report_from_order(order, inst, self.account_id, self._now())
 
     # ------------------------------------------------------------ writes
