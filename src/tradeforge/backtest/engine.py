@@ -113,7 +113,8 @@ class BacktestEngine(ReplayLoop):
         self.strategies = list(strategies)
         self.base_currency = base_currency
         self.initial_equity = initial_equity
-        self.risk = risk or RiskEngine()
+        self.risk = risk or RiskEngine(clock=clock)
+        self._risk_tracks = self.risk.tracking  # then it must see every order event
         self.oms = OrderManager(keep_closed=10_000)
         self.positions = PositionBook(PositionMode.NETTING, self.instruments)
         self._netting = self.positions.mode is PositionMode.NETTING
@@ -209,6 +210,8 @@ class BacktestEngine(ReplayLoop):
 
     def _on_order_event(self, event: OrderEvent) -> None:
         self.oms.apply(event)
+        if self._risk_tracks:
+            self.risk.on_order_event(event)
         filled = type(event) is OrderFilled
         if filled:
             self._book_fill(event)  # type: ignore[arg-type]
@@ -299,11 +302,7 @@ class BacktestEngine(ReplayLoop):
         if instrument is None:
             return DenyReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not in this backtest"
         risk = self.risk
-        reference = (
-            self.last_price(spec.instrument_id)
-            if risk.config.max_order_notional is not None
-            else None
-        )
+        reference = self.last_price(spec.instrument_id) if risk.needs_reference else None
         return risk.check(spec, instrument, reference)
 
     def _deny(self, spec: OrderSpec, reason: DenyReason, message: str, ts: int) -> None:

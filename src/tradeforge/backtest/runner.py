@@ -188,15 +188,16 @@ def run(
         )
 
     feeds = [BarFeed(inst, frame, chunks) for inst, chunks in sources.values()]
+    # The clock starts where the data starts (timers set in on_start count from there).
+    clock = ReplayClock(first_ts)
     engine = BacktestEngine(
-        # The clock starts where the data starts (timers set in on_start count from there).
-        clock=ReplayClock(first_ts),
+        clock=clock,
         venue_factory=venue_factory,
         feeds=feeds,
         strategies=group,
         base_currency=base,
         initial_equity=initial.amount,
-        risk=RiskEngine(risk),
+        risk=RiskEngine(risk, clock=clock),
         bus=InMemoryBus(),
         stride=(stride := max(1, -(-total_rows // max(1, max_points)))),
         capacity=total_rows // stride + 1,

@@ -161,6 +161,13 @@ class DenyReason(enum.StrEnum):
     RESTRICTED_INSTRUMENT = "RESTRICTED_INSTRUMENT"
     REDUCE_ONLY_MODE = "REDUCE_ONLY_MODE"
     KILL_SWITCH = "KILL_SWITCH"
+    REFERENCE_STALE = "REFERENCE_STALE"  # no reference price, or one older than allowed
+    PRICE_DRIFT = "PRICE_DRIFT"  # the collar over a period: prices walked too far too fast
+    THROTTLED = "THROTTLED"  # message throttle: too many submits/modifies/cancels per window
+    EXECUTION_THROTTLE = "EXECUTION_THROTTLE"  # disabled after repeated executions
+    DUPLICATE_ORDER = "DUPLICATE_ORDER"  # same side/instrument/quantity/price moments ago
+    TRADING_HALTED = "TRADING_HALTED"  # trading state HALTED for the account or strategy
+    FAT_FINGER = "FAT_FINGER"  # soft block: needs an explicit confirmation
 
 
 class RejectReason(enum.StrEnum):
