@@ -1,6 +1,34 @@
 """Execution service: routing, execution algorithms and reconciliation; owns the ``VenueClient``
 port that ``tradeforge.connectors`` implements."""
 
+from tradeforge.execution.algos import (
+    ChildStyle,
+    ExecutionAlgorithm,
+    ExecutionReport,
+    ExecutionState,
+    Iceberg,
+    IcebergParams,
+    ParentOrder,
+    Pov,
+    PovParams,
+    ScheduleParams,
+    Twap,
+    TwapParams,
+    VolumeProfile,
+    Vwap,
+    VwapParams,
+    split_quantity,
+    volume_profile,
+)
+from tradeforge.execution.sor import (
+    LevelView,
+    RoutingDecision,
+    RoutingMode,
+    VenueAllocation,
+    VenueBook,
+    VenueRecord,
+    route_order,
+)
 from tradeforge.execution.venue_client import (
     BookUpdate,
     OrderUpdate,
@@ -8,4 +36,33 @@ from tradeforge.execution.venue_client import (
     VenueClient,
 )
 
-__all__ = ["BookUpdate", "OrderUpdate", "VenueCapabilities", "VenueClient"]
+__all__ = [
+    "BookUpdate",
+    "OrderUpdate",
+    "VenueCapabilities",
+    "VenueClient",
+    "ChildStyle",
+    "ExecutionAlgorithm",
+    "ExecutionReport",
+    "ExecutionState",
+    "Iceberg",
+    "IcebergParams",
+    "LevelView",
+    "ParentOrder",
+    "Pov",
+    "PovParams",
+    "RoutingDecision",
+    "RoutingMode",
+    "ScheduleParams",
+    "Twap",
+    "TwapParams",
+    "VenueAllocation",
+    "VenueBook",
+    "VenueRecord",
+    "VolumeProfile",
+    "Vwap",
+    "VwapParams",
+    "route_order",
+    "split_quantity",
+    "volume_profile",
+]
