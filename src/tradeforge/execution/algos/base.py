@@ -339,7 +339,8 @@ class ExecutionAlgorithm(ABC):
 
     def _cancel_working(self) -> None:
         for child in self._ledger.working():
-            if not child.cancel_requested:
+            # A child filled in full is only waiting for its end event: nothing to cancel.
+            if not child.cancel_requested and child.open_quantity:
                 child.cancel_requested = True
                 self._cancel_child(child.spec.client_order_id)
 

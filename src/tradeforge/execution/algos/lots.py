@@ -119,7 +119,9 @@ def _candidates(
     out: list[tuple[list[int], dict[int, int]]] = []
     if single:
         for i in range(n):
-            out.append(([i], {i: supplies[i].minimum} if i in gated else {}))
+            forced = {i: supplies[i].minimum} if i in gated else {}
+            if sum(forced.values()) <= wanted:
+                out.append(([i], forced))
         return out
     if len(gated) > MAX_GATED_VENUES:
         raise InvalidValue(f"at most {MAX_GATED_VENUES} venues may have a minimum above the lot")

@@ -132,14 +132,15 @@ class ScheduledAlgorithm(ExecutionAlgorithm):
 
     def _advance(self, now: int) -> None:
         due = bisect_right(self._times, now) - 1
+        # Flags first: a cancel may be answered (and a step taken) before it returns.
         if due > self._slot:
             self._slot = due
-            self._cancel_working()  # its unfilled part rolls into this slice's child
             self._armed = True
+            self._cancel_working()  # its unfilled part rolls into this slice's child
         if now >= self._params.end_ns and not self._ending:
             self._ending = True
-            self._cancel_working()
             self._sweep_due = self._params.final_sweep
+            self._cancel_working()
         if not self._ending:
             following = self._slot + 1
             due_ns = self._times[following] if following < len(self._times) else self._params.end_ns
