@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -76,7 +76,7 @@ from tradeforge.domain.errors import RequestError, UnknownOrder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
-from tradeforge.execution import VenueClient
+from tradeforge.execution import OrderUpdate, VenueClient
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
 from tradeforge.trading import OrderManager, RiskEngine
@@ -160,6 +160,7 @@ class TradingNode:
         self._streams: set[asyncio.Task[Any]] = set()
         self._timers = itertools.count(1)
         self.report = NodeReport()
+        self._unsettled: set[ClientOrderId] = set()  # fills the venue reported but not yet seen
         self.contingency = ContingencyManager(self.instruments.get)
         self.running = False
 
@@ -185,10 +186,13 @@ class TradingNode:
             strategy.bind(self._contexts[strategy.id], list(wanted))
             self._call(strategy, "on_start", strategy.on_start)
         self.running = True
+        # Subscribe now (not when the tasks first run), so nothing pushed after start() returns
+        # is missed by a venue that publishes in process.
         for iid in self.feeds:
-            self._streams.add(self._spawn(self._trade_stream(iid)))
-        for venue, client in self.venues.items():
-            self._streams.add(self._spawn(self._order_stream(venue, client)))
+            trades = self.data[iid.venue].trades(iid)
+            self._streams.add(self._spawn(self._trade_stream(trades)))
+        for client in self.venues.values():
+            self._streams.add(self._spawn(self._order_stream(client.order_updates())))
         self.clock.set_timer("node:bars", self.timeframe.nanos // 10, self._flush_bars)
         return self.report
 
@@ -207,6 +211,9 @@ class TradingNode:
             await asyncio.wait(requests, timeout=grace)
         if self.cancel_on_stop:
             await asyncio.gather(*(self._cancel_now(o) for o in self._open_orders()))
+        # A last look at the venue, so the journal ends where the venue is.
+        with contextlib.suppress(TradeForgeError):
+            await self.reconcile()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -297,9 +304,8 @@ class TradingNode:
         return None
 
     # ============================================================ market data
-    async def _trade_stream(self, instrument_id: InstrumentId) -> None:
-        client = self.data[instrument_id.venue]
-        async for trade in client.trades(instrument_id):
+    async def _trade_stream(self, trades: AsyncIterator[TradeTick]) -> None:
+        async for trade in trades:
             self._on_trade(trade)
 
     def _on_trade(self, trade: TradeTick) -> None:
@@ -473,12 +479,12 @@ class TradingNode:
         self._spawn(go())
 
     # ======================================================= venue -> events
-    async def _order_stream(self, venue: Venue, client: VenueClient) -> None:
-        async for update in client.order_updates():
+    async def _order_stream(self, updates: AsyncIterator[OrderUpdate]) -> None:
+        async for update in updates:
             if isinstance(update, FillReport):
                 self._apply_fill(update)
             else:
-                await self._apply_report(client, update)
+                await self._apply_report(self.venues[update.instrument_id.venue], update)
 
     async def _apply_report(self, client: VenueClient, report: OrderStatusReport) -> None:
         """Bring the OMS's order up to the venue's report (missing fills fetched and applied)."""
@@ -492,10 +498,7 @@ class TradingNode:
                               venue_order_id=report.venue_order_id, ts_event=now, ts_init=now)
             )  # fmt: skip
         if report.filled_qty > order.filled_qty:
-            with contextlib.suppress(TradeForgeError):
-                for fill in await client.fills(order.instrument_id):
-                    if fill.client_order_id == order.client_order_id:
-                        self._apply_fill(fill)
+            await self._fetch_fills(client, order)
         if not order.is_open:
             return
         if report.status is OrderStatus.REJECTED:
@@ -506,6 +509,25 @@ class TradingNode:
             )
         elif report.status is OrderStatus.EXPIRED and order.filled_qty >= report.filled_qty:
             self._event(OrderExpired(**order.spec.ids(), ts_event=now, ts_init=now))
+
+    async def _fetch_fills(self, client: VenueClient, order: Order, attempts: int = 3) -> None:
+        """Apply the order's fills the node has not seen (each trade id once)."""
+        for attempt in range(attempts):
+            try:
+                fills = await client.fills(order.instrument_id)
+            except TradeForgeError as exc:
+                if attempt + 1 == attempts:
+                    log.warning("fills not fetched; will reconcile", error=str(exc),
+                                client_order_id=order.client_order_id.value)  # fmt: skip
+                    self._unsettled.add(order.client_order_id)
+                    return
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
+            for fill in fills:
+                if fill.client_order_id == order.client_order_id:
+                    self._apply_fill(fill)
+            self._unsettled.discard(order.client_order_id)
+            return
 
     def _apply_fill(self, fill: FillReport) -> None:
         order = self.oms.get(fill.client_order_id)

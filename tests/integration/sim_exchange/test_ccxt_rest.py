@@ -457,7 +457,7 @@ def test_oco_lists_lock_once_and_one_leg_cancels_the_other(server: RunningExchan
                     cid: (await ex.privateGetOrder({"symbol": "BTCUSDT", "orderId": oid}))["status"]
                     for cid, oid in ids.items()
                 }
-                if "FILLED" in statuses.values():
+                if "FILLED" in statuses.values() and "NEW" not in statuses.values():
                     break
                 await asyncio.sleep(0.3)
             assert sorted(statuses.values()) == ["EXPIRED", "FILLED"]

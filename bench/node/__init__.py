@@ -1,0 +1,1 @@
+"""Trading-node benchmarks (``python -m bench.node``)."""
