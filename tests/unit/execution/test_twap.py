@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from tests.kit.stubs import filled
 from tests.unit.execution.harness import (
     MINUTE,
     T0,
@@ -339,3 +340,24 @@ def test_start_twice_is_a_wiring_bug() -> None:
     algo.start()
     with pytest.raises(Exception, match="start"):
         algo.start()
+
+
+def test_a_child_filled_in_full_has_ended_without_its_end_event() -> None:
+    inst = instrument()
+    clock = ReplayClock(T0)
+    sent: list[OrderSpec] = []
+    algo = Twap(
+        parent(inst, "1.000"),
+        TwapParams(start_ns=T0, end_ns=T0 + 10 * MINUTE, slices=5, style=ChildStyle.LIMIT),
+        clock=clock,
+        submit_child=sent.append,
+        cancel_child=lambda _: None,
+    )
+    algo.on_book(book(inst, "99.99", "100.01"))
+    algo.start()
+
+    algo.on_fill(filled(sent[0], Quantity("0.200"), Price("99.99")))
+    clock.advance_to(T0 + 2 * MINUTE)
+
+    assert [spec.quantity for spec in sent] == [Quantity("0.200"), Quantity("0.200")]
+    assert algo.working_children == [sent[1].client_order_id]

@@ -288,7 +288,7 @@ class ExecutionAlgorithm(ABC):
         return max(EXACT.subtract(self._total, committed), _ZERO)
 
     def _has_working(self) -> bool:
-        return bool(self._ledger.working())
+        return self._ledger.has_working()
 
     def _sized(self, want: Decimal) -> Quantity:
         """The child to send when ``want`` is due (module docstring): capped by what is

@@ -1,13 +1,15 @@
 """``ChildLedger``: the children of one parent order, what each filled, and the fill totals.
 
 A child's filled quantity is the larger of the sum of its fills and the filled quantity its end
-event reported (either may arrive first). Fills are counted once per trade id, so a fill
-delivered twice (a reconnect replaying the stream) does not count twice. The notional used
-for the average price comes from the fills themselves.
+event reported (either may arrive first); a child whose fills reach its quantity has ended.
+Fills are counted once per trade id, so a fill delivered twice (a reconnect replaying the
+stream) does not count twice. The notional used for the average price comes from the fills.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -44,11 +46,18 @@ class Child:
 
 
 class ChildLedger:
-    """Children of one parent, named ``<parent>-c1``, ``<parent>-c2``, ..."""
+    """Children of one parent, named ``<parent>-c1``, ``<parent>-c2``, ...
+
+    Totals are kept as children change, so reading them costs the same after ten thousand
+    children as after one.
+    """
 
     def __init__(self, parent_id: ClientOrderId) -> None:
         self._prefix = f"{parent_id.value}-c"
         self._children: dict[ClientOrderId, Child] = {}
+        self._working: dict[ClientOrderId, Child] = {}
+        self._filled = _ZERO  # sum of every child's filled
+        self._open = _ZERO  # sum of every child's open quantity
         self.fill_quantity = _ZERO  # sum of all fills
         self.notional = _ZERO  # sum of fill quantity x price
 
@@ -63,6 +72,8 @@ class ChildLedger:
         """Record a child before it is sent (its fills may arrive while it is being sent)."""
         child = Child(spec)
         self._children[spec.client_order_id] = child
+        self._working[spec.client_order_id] = child
+        self._open = EXACT.add(self._open, child.open_quantity)
         return child
 
     def get(self, client_order_id: ClientOrderId) -> Child | None:
@@ -71,7 +82,11 @@ class ChildLedger:
 
     def working(self) -> list[Child]:
         """Children not yet done, oldest first."""
-        return [child for child in self._children.values() if not child.done]
+        return list(self._working.values())
+
+    def has_working(self) -> bool:
+        """True while any child is not done."""
+        return bool(self._working)
 
     def specs(self) -> list[OrderSpec]:
         """Every child's spec, in the order they were sent."""
@@ -79,17 +94,11 @@ class ChildLedger:
 
     def filled(self) -> Decimal:
         """What all children filled."""
-        total = _ZERO
-        for child in self._children.values():
-            total = EXACT.add(total, child.filled)
-        return total
+        return self._filled
 
     def outstanding(self) -> Decimal:
         """What working children may still fill."""
-        total = _ZERO
-        for child in self._children.values():
-            total = EXACT.add(total, child.open_quantity)
-        return total
+        return self._open
 
     def record_fill(self, fill: OrderFilled) -> Child | None:
         """Count a fill of one of our children; None if not ours or already counted."""
@@ -98,9 +107,12 @@ class ChildLedger:
             return None
         child.trade_ids.add(fill.trade_id)
         qty = fill.last_qty.as_decimal()
-        child.fills = EXACT.add(child.fills, qty)
         self.fill_quantity = EXACT.add(self.fill_quantity, qty)
         self.notional = EXACT.add(self.notional, EXACT.multiply(qty, fill.last_px.as_decimal()))
+        with self._changing(child):
+            child.fills = EXACT.add(child.fills, qty)
+            if child.fills >= child.spec.quantity.as_decimal():
+                child.done = True  # filled in full: ended, whether or not its end event follows
         return child
 
     def record_done(self, client_order_id: ClientOrderId, filled: Decimal) -> Child | None:
@@ -108,6 +120,16 @@ class ChildLedger:
         child = self._children.get(client_order_id)
         if child is None or child.done:
             return None
-        child.done = True
-        child.reported = filled
+        with self._changing(child):
+            child.done = True
+            child.reported = filled
         return child
+
+    @contextmanager
+    def _changing(self, child: Child) -> Iterator[None]:
+        filled, open_qty = child.filled, child.open_quantity
+        yield
+        self._filled = EXACT.add(self._filled, EXACT.subtract(child.filled, filled))
+        self._open = EXACT.add(self._open, EXACT.subtract(child.open_quantity, open_qty))
+        if child.done:
+            self._working.pop(child.spec.client_order_id, None)
