@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench install clean lock
+.PHONY: run test lint typecheck unit bench soak install clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
+
+# The long soak and rate-limit tests (issue 4: 20-client soak, CON-1, CON-4; ten minutes each,
+# side by side); results in bench/SOAK_RESULTS.md.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(BIN)/python

@@ -3,8 +3,9 @@
 Half the clients are CCXT's unmodified ``binance`` class, half our ``CcxtVenueClient``; each has
 its own account and sends a random mix of MARKET, LIMIT (GTC), IOC, FOK and LIMIT_MAKER orders,
 cancels, and reads of its balances and open orders, for ``TF_SOAK_SECONDS`` (20 s per change;
-``python -m bench.soak`` runs 600 s). The server is restarted once halfway, with the clients
-still sending. Then, with the market paused, every account must reconcile exactly (Decimal):
+``python -m bench.soak`` runs 600 s). Halfway, with the clients still sending, the server is
+killed (SIGKILL) and started again on its data directory. Then, with the market paused, every
+account must reconcile exactly (Decimal):
 
 - balances (free + locked, from ``/api/v3/account``) = the starting balances + its trades;
 - locked = what its open orders lock, worked out from their price, quantity and fills;
@@ -70,6 +71,11 @@ LOTS = {"BTC/USDT": Decimal("0.00001"), "ETH/USDT": Decimal("0.0001")}
 QUOTE_STEP = Decimal("0.00000001")  # USDT's precision at the venue
 MAX_OPEN = 12  # per client: past it the client cancels
 OPEN = ("NEW", "PARTIALLY_FILLED")
+# What reconcile() checks; each problem it finds starts with one of these names.
+CHECKS = (
+    "balances", "locked", "duplicate_ids", "orders_vs_client", "orders_vs_trades", "open_orders",
+    "after_cancel",
+)  # fmt: skip
 # No request weight limit to speak of: the soak is about state, CON-1 about limits.
 WEIGHT_LIMIT = 10_000_000
 
@@ -175,6 +181,12 @@ class Trader:
     async def run(self, deadline: float) -> None:
         await self.connect()
         try:
+            # Two orders far from the market that stay open throughout (across the restart).
+            for side in ("buy", "sell"):
+                order = self.order("limit", side=side, bps=Decimal(-300))
+                if order is not None:
+                    await self.submit(order)
+                    self.ledger.open.pop(order.coid, None)  # never cancelled by the loop
             while time.monotonic() < deadline:
                 await self.step()
                 await asyncio.sleep(self.rng.uniform(0.05, 0.45))
@@ -210,21 +222,28 @@ class Trader:
         except Exception as exc:  # what the venue may answer is handled by each call
             ledger.errors[f"{action}: {type(exc).__name__}: {str(exc)[:160]}"] += 1
 
-    def order(self, kind: str) -> Order | None:
+    def order(
+        self, kind: str, *, side: str | None = None, bps: Decimal | None = None
+    ) -> Order | None:
+        """A random order of ``kind`` near the market; ``bps`` from the touch (> 0 crosses it,
+        < 0 rests behind it), random by default."""
         symbol = self.rng.choice(sorted(SYMBOLS))
         touch = self.prices.touch.get(SYMBOLS[symbol][0])
         if touch is None:
             return None
         bid, ask = touch
-        side = self.rng.choice(("buy", "sell"))
+        side = side or self.rng.choice(("buy", "sell"))
         mid = (bid + ask) / 2
         notional = Decimal(self.rng.randint(8, 150))
+        if kind == "limit" and self.rng.random() < 0.1:
+            notional *= 30  # bigger than most of the market's trades: filled in parts
         qty = (notional / mid).quantize(LOTS[symbol], rounding=ROUND_DOWN)
         price: Decimal | None = None
         if kind != "market":
-            bps = Decimal(self.rng.uniform(-20, 5) if kind in ("limit", "maker") else
-                          self.rng.uniform(-10, 10)) / 10_000  # fmt: skip
-            # bps > 0 crosses the touch (takes), bps < 0 rests behind it
+            if bps is None:
+                bps = Decimal(self.rng.uniform(-20, 5) if kind in ("limit", "maker") else
+                              self.rng.uniform(-10, 10))  # fmt: skip
+            bps /= 10_000
             base = ask if side == "buy" else bid
             raw = base * (1 + bps) if side == "buy" else base * (1 - bps)
             price = raw.quantize(TICK)
@@ -462,42 +481,59 @@ async def reconcile(
     want = expected_totals(trades)
     for asset in sorted(set(want) | set(totals)):
         if totals.get(asset, Decimal(0)) != want.get(asset, Decimal(0)):
-            problems.append(f"{asset}: balance {totals.get(asset)} != start + trades {want[asset]}")
+            problems.append(
+                f"balances: {asset} {totals.get(asset)} != start + trades {want[asset]}"
+            )
     want_locked = expected_locked(orders, trades, fee, restarted_ms)
     for asset in sorted(set(want_locked) | set(locked)):
         if locked.get(asset, Decimal(0)) != want_locked.get(asset, Decimal(0)):
-            problems.append(f"{asset}: locked {locked.get(asset)} != open orders' "
+            problems.append(f"locked: {asset} {locked.get(asset)} != open orders' "
                             f"{want_locked.get(asset)}")  # fmt: skip
     every = [o for rows in orders.values() for o in rows]
     ids = Counter(o["clientOrderId"] for o in every)
-    problems += [f"client order id {c} used {n}x at the venue" for c, n in ids.items() if n > 1]
+    problems += [f"duplicate_ids: {c} used {n}x at the venue" for c, n in ids.items() if n > 1]
     venue_open = {o["clientOrderId"] for o in every if o["status"] in OPEN}
     if venue_open != open_now:
-        problems.append(f"allOrders' open {sorted(venue_open ^ open_now)} differ from openOrders")
+        problems.append(f"open_orders: allOrders' {sorted(venue_open ^ open_now)} != openOrders")
     for coid, outcome in ledger.outcome.items():
         if outcome == "acked" and coid not in ids:
-            problems.append(f"{coid} was acknowledged but is not at the venue")
+            problems.append(f"orders_vs_client: {coid} was acknowledged but is not at the venue")
         if outcome in ("refused", "unsent") and coid in ids:
-            problems.append(f"{coid} was {outcome} but is at the venue")
-    problems += [f"{c} is at the venue but was never sent" for c in ids if c not in ledger.outcome]
+            problems.append(f"orders_vs_client: {coid} was {outcome} but is at the venue")
+    problems += [
+        f"orders_vs_client: {c} is at the venue but was never sent"
+        for c in ids
+        if c not in ledger.outcome
+    ]
     for symbol, rows in orders.items():
         by_order: dict[int, tuple[Decimal, Decimal]] = {}
         for t in trades[symbol]:
             qty, quote = by_order.get(t["orderId"], (Decimal(0), Decimal(0)))
             by_order[t["orderId"]] = (qty + Decimal(t["qty"]), quote + Decimal(t["quoteQty"]))
         known = {o["orderId"] for o in rows}
-        problems += [f"trade of unknown order {oid}" for oid in by_order if oid not in known]
+        problems += [
+            f"orders_vs_trades: a trade of unknown order {oid}"
+            for oid in by_order
+            if oid not in known
+        ]
         for o in rows:
             qty, quote = by_order.get(o["orderId"], (Decimal(0), Decimal(0)))
             if qty != Decimal(o["executedQty"]) or quote != Decimal(o["cummulativeQuoteQty"]):
                 name, executed = o["clientOrderId"], (o["executedQty"], o["cummulativeQuoteQty"])
-                problems.append(f"{name}: executed {executed} != its trades {qty} / {quote}")
+                problems.append(
+                    f"orders_vs_trades: {name} executed {executed} != trades {qty} / {quote}"
+                )
             if o["status"] == "FILLED" and qty != Decimal(o["origQty"]):
-                problems.append(f"{o['clientOrderId']}: FILLED with {qty} of {o['origQty']}")
+                problems.append(
+                    f"orders_vs_trades: {o['clientOrderId']} FILLED with {qty} of {o['origQty']}"
+                )
     unknown = [c for c, v in ledger.outcome.items() if v == "unknown"]
     still_open = [o for o in every if o["status"] in OPEN]
     return {
         "open_partly_filled": sum(1 for o in still_open if Decimal(o["executedQty"]) > 0),
+        "partly_filled": sum(
+            1 for o in every if 0 < Decimal(o["executedQty"]) < Decimal(o["origQty"])
+        ),
         "open_across_restart": sum(
             1 for o in still_open if restarted_ms is not None and o["time"] <= restarted_ms
         ),
@@ -520,10 +556,18 @@ async def cancel_everything(http: httpx.AsyncClient, ledger: Ledger) -> list[str
         if await signed(http, account, "GET", "/api/v3/openOrders", symbol=raw):
             await signed(http, account, "DELETE", "/api/v3/openOrders", symbol=raw)
     after, locked = as_balances(await signed(http, account, "GET", "/api/v3/account"))
-    problems = [f"{a}: {v} locked with no open order" for a, v in locked.items() if v != 0]
+    problems = [f"after_cancel: {a} {v} locked with no open order" for a, v in locked.items() if v]
     if after != before:
-        problems.append(f"cancelling moved the totals: {before} -> {after}")
+        problems.append(f"after_cancel: cancelling moved the totals: {before} -> {after}")
     return problems
+
+
+def kill(server: RunningExchange) -> None:
+    """SIGKILL the server mid-flight (no graceful shutdown: what was committed must be all)."""
+    assert server.proc is not None
+    server.proc.kill()
+    server.proc.wait()
+    server.proc = None
 
 
 def rss_kib(server: RunningExchange) -> int | None:
@@ -570,7 +614,7 @@ def test_soak_balances_reconcile_exactly_across_a_restart(server: RunningExchang
         await asyncio.sleep(max(0.0, (deadline - time.monotonic()) / 2))
         restart["rss_before_kib"] = rss_kib(server)
         began = time.monotonic()
-        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(kill, server)
         restart["stopped_ms"] = int(time.time() * 1000)  # every old fill is at or before it
         await asyncio.to_thread(server.start)
         restart["down_s"] = round(time.monotonic() - began, 2)
@@ -635,12 +679,17 @@ def test_soak_balances_reconcile_exactly_across_a_restart(server: RunningExchang
         "trades": len(trade_ids),
         "open_at_end": sum(c["open_at_end"] for c in checks),
         "open_at_end_partly_filled": sum(c["open_partly_filled"] for c in checks),
+        "orders_partly_filled": sum(c["partly_filled"] for c in checks),
         "open_at_end_across_restart": sum(c["open_across_restart"] for c in checks),
         "unknown_found_at_venue": sum(c["unknown_found"] for c in checks),
         "unknown_absent_at_venue": sum(c["unknown_absent"] for c in checks),
         "restart_down_s": restart.get("down_s"),
         "accounts_reconciled": len(ledgers) - len(failing),
         "discrepancies": sum(len(p) for p in failing.values()),
+        "discrepancies_by_check": {
+            check: sum(1 for p in problems.values() for x in p if x.startswith(check + ":"))
+            for check in CHECKS
+        },
         "duplicate_trade_ids": len(trade_ids) - len(set(trade_ids)),
         "server_errors_logged": log.count("request failed"),
         "unexpected_client_errors": dict(errors),
@@ -656,6 +705,7 @@ def test_soak_balances_reconcile_exactly_across_a_restart(server: RunningExchang
     assert figures["server_errors_logged"] == 0, log[-3000:]
     assert not errors, errors
     assert restart.get("down_s") is not None, "the server was not restarted"
+    assert figures["open_at_end_across_restart"] >= len(ledgers)  # the far orders, put back
     # The mix did happen: fills, resting orders, cancels on both kinds of client.
     assert figures["trades"] > 10 * len(ledgers) * min(SECONDS, 60) / 20
     assert counts["canceled"] > 0

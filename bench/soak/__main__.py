@@ -1,0 +1,5 @@
+"""``python -m bench.soak``: see :mod:`bench.soak.cli`."""
+
+from bench.soak.cli import main
+
+raise SystemExit(main())
