@@ -212,12 +212,15 @@ def _check_instrument(path: str, text: str) -> None:
 
 def config_changes(old: RiskConfig, new: RiskConfig) -> dict[str, str]:
     """The keys whose values differ, dotted (``strategies.x.max_position``), as 'old -> new'."""
-    before = dict(_flatten("", msgspec.to_builtins(old)))
-    after = dict(_flatten("", msgspec.to_builtins(new)))
+    # Unset values (None, empty sets) are left out, so a scope added or removed shows only
+    # the limits it sets.
+    before = {k: v for k, v in _flatten("", msgspec.to_builtins(old)) if v not in ("None", "")}
+    after = {k: v for k, v in _flatten("", msgspec.to_builtins(new)) if v not in ("None", "")}
     changes: dict[str, str] = {}
     for key in sorted(before.keys() | after.keys()):
-        if before.get(key) != after.get(key):
-            changes[key] = f"{before.get(key)} -> {after.get(key)}"
+        was, now = before.get(key, "None"), after.get(key, "None")
+        if was != now:
+            changes[key] = f"{was} -> {now}"
     return changes
 
 

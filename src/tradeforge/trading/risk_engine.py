@@ -311,7 +311,8 @@ class RiskEngine(RiskBook):
             )
         if extra > available:
             return DenyReason.INSUFFICIENT_FUNDS, (
-                f"needs {extra:f} {currency.code}, {available:f} free in account {route.account_id}"
+                f"needs {extra.normalize():f} {currency.code}, {available.normalize():f} free "
+                f"in account {route.account_id}"
             )
         return None
 
