@@ -110,7 +110,7 @@ def test_the_event_dict_is_plain_text_and_numbers() -> None:
     }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     fills=st.lists(
         st.tuples(st.integers(1, 10**9), st.integers(1, 10**9)), min_size=1, max_size=30

@@ -85,7 +85,7 @@ def test_refused_inputs_say_why(
 # properties
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     lot=st.sampled_from(LOTS),
     total_lots=st.integers(1, 100_000),
@@ -105,7 +105,7 @@ def test_children_sum_to_the_parent_on_the_lot_and_never_below_the_minimum(
         assert part.is_zero() or part >= minimum
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     lot=st.sampled_from(LOTS),
     total_lots=st.integers(1, 100_000),
@@ -138,7 +138,7 @@ def test_slice_times_are_evenly_spaced_to_the_nanosecond(
 # iceberg pieces
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     lot=st.sampled_from(LOTS),
     total_lots=st.integers(1, 2_000),

@@ -74,10 +74,16 @@ def test_interval_weights_count_the_part_of_each_bucket_covered() -> None:
 
 
 def vwap(
-    clock: ReplayClock, venue: FakeVenue, total: Quantity, params: VwapParams, lot: str = "0.001"
+    clock: ReplayClock,
+    venue: FakeVenue,
+    total: Quantity,
+    params: VwapParams,
+    *,
+    lot: str = "0.001",
+    min_qty: str | None = None,
 ) -> Vwap:
     algo = Vwap(
-        parent(instrument(lot=lot), total),
+        parent(instrument(lot=lot, min_qty=min_qty), total),
         params,
         clock=clock,
         submit_child=venue.submit,
@@ -149,3 +155,34 @@ def test_child_sizes_are_proportional_to_the_profile_within_one_lot(
         share = Fraction(total_lots * weight, sum(window))
         assert abs(Fraction(size / step) - share) < 1
     assert algo.report().is_complete
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hourly=st.lists(st.integers(0, 50), min_size=24, max_size=24),
+    hours=st.integers(1, 24),
+    lot=st.sampled_from(["1", "0.5", "0.01"]),
+    total_lots=st.integers(1, 2_000),
+    min_lots=st.integers(2, 40),
+)
+def test_children_sum_to_the_parent_and_none_is_below_the_minimum(
+    hourly: list[int], hours: int, lot: str, total_lots: int, min_lots: int
+) -> None:
+    assume(total_lots >= min_lots)
+    step = Decimal(lot)
+    clock = ReplayClock(DAY0)
+    venue = FakeVenue(clock)
+    params = VwapParams(
+        start_ns=DAY0, end_ns=DAY0 + hours * HOUR, slices=hours, profile=profile_of(hourly)
+    )
+    algo = vwap(
+        clock, venue, Quantity(step * total_lots), params, lot=lot, min_qty=str(step * min_lots)
+    )
+
+    algo.start()
+    clock.advance_to(DAY0 + hours * HOUR)
+
+    sizes = venue.quantities()
+    assert sum(sizes) == step * total_lots
+    assert all(size % step == 0 and size >= step * min_lots for size in sizes)
+    assert algo.state is ExecutionState.DONE
