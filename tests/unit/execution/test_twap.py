@@ -361,3 +361,24 @@ def test_a_child_filled_in_full_has_ended_without_its_end_event() -> None:
 
     assert [spec.quantity for spec in sent] == [Quantity("0.200"), Quantity("0.200")]
     assert algo.working_children == [sent[1].client_order_id]
+
+
+def test_a_submit_that_raises_leaves_nothing_working() -> None:
+    clock = ReplayClock(T0)
+
+    def broken(spec: OrderSpec) -> None:
+        raise RuntimeError("wiring bug")
+
+    algo = Twap(
+        parent(instrument(), "1.000"),
+        TwapParams(start_ns=T0, end_ns=T0 + 10 * MINUTE, slices=5),
+        clock=clock,
+        submit_child=broken,
+        cancel_child=lambda _: None,
+    )
+
+    with pytest.raises(RuntimeError, match="wiring bug"):
+        algo.start()
+
+    assert algo.working_children == []
+    assert algo.working == Quantity("0.000")

@@ -322,7 +322,12 @@ class ExecutionAlgorithm(ABC):
             tags=(f"parent={parent.client_order_id}", f"algo={self.algorithm}"),
         )
         child = self._ledger.add(spec)  # before sending: fills may come back at once
-        self._submit_child(spec)
+        try:
+            self._submit_child(spec)
+        except BaseException:
+            # Never sent: keep the books straight (nothing working), then let the caller see it.
+            self._ledger.record_done(spec.client_order_id, _ZERO)
+            raise
         return child
 
     def _send_styled(
