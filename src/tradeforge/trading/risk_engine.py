@@ -168,10 +168,15 @@ class RiskEngine(RiskBook):
                     "to send it anyway"
                 )
         if tracking:
-            denial = self._totals(route, lim, instrument, side=side, qty=qty, price=price, now=now)
+            cost = None if price is None else self._cost(route, instrument, side, qty, price)
+            denial = self._totals(
+                route, lim, instrument, side=side, qty=qty, price=price, cost=cost, now=now
+            )
             if denial is not None:
                 return denial
-            self._register(spec, instrument, route, qty=qty, price=price, now=now, dup_key=dup_key)
+            self._register(
+                spec, instrument, route, qty=qty, price=price, cost=cost, now=now, dup_key=dup_key
+            )
         return None
 
     def _price_checks(
@@ -251,6 +256,7 @@ class RiskEngine(RiskBook):
         side: OrderSide,
         qty: Decimal,
         price: Decimal | None,
+        cost: tuple[Currency, Decimal] | None,
         now: int,
     ) -> Denial | None:
         """R7 submits, R6 open orders, R4 position, R5 budget and free balance."""
@@ -286,22 +292,16 @@ class RiskEngine(RiskBook):
                 )
                 if denial is not None:
                     return denial
-        if self._config.check_free_balance:
-            return self._credit(route, instrument, side=side, qty=qty, price=price, already=_ZERO)
+        if self._config.check_free_balance and cost is not None:
+            return self._credit(route, cost, _ZERO)
         return None
 
     def _credit(
-        self,
-        route: Route,
-        instrument: Instrument,
-        *,
-        side: OrderSide,
-        qty: Decimal,
-        price: Decimal,
-        already: Decimal,
+        self, route: Route, cost: tuple[Currency, Decimal], already: Decimal
     ) -> Denial | None:
-        currency, cost = self._cost(route, instrument, side, qty, price)
-        extra = cost - already
+        """R5 free balance: what the order needs beyond ``already`` (reserved for it)."""
+        currency, amount = cost
+        extra = amount - already
         if extra <= 0:
             return None
         available = self._cash.available(route.account_id, currency)
@@ -324,6 +324,7 @@ class RiskEngine(RiskBook):
         *,
         qty: Decimal,
         price: Decimal | None,
+        cost: tuple[Currency, Decimal] | None,
         now: int,
         dup_key: _DupKey | None,
     ) -> None:
@@ -333,8 +334,8 @@ class RiskEngine(RiskBook):
         self._remember(cid)
         currency: Currency | None = None
         reserved = _ZERO
-        if price is not None:
-            currency, reserved = self._cost(route, instrument, side, qty, price)
+        if price is not None and cost is not None:
+            currency, reserved = cost
             self._cash.reserve(route.account_id, currency, reserved)
             self._marks[iid] = price
             prices = route.runtimes[2].prices
@@ -360,7 +361,7 @@ class RiskEngine(RiskBook):
             )
         )
         for runtime in route.runtimes:
-            runtime.submits.record(now)
+            runtime.submits.add(now)
         sizes = route.runtimes[2].sizes
         stats = sizes.get(iid)
         if stats is None or stats.size != config.fat_finger_samples:
@@ -453,16 +454,13 @@ class RiskEngine(RiskBook):
                 return denial
         reserve: tuple[Currency, Decimal] | None = None
         if instrument is not None and px is not None:
+            reserve = self._cost(route, instrument, side, new_qty - order.filled, px)
             if self._config.check_free_balance:
-                leaves = new_qty - order.filled
-                denial = self._credit(
-                    route, instrument, side=side, qty=leaves, price=px, already=order.reserved
-                )
+                denial = self._credit(route, reserve, order.reserved)
                 if denial is not None:
                     return denial
-            reserve = self._cost(route, instrument, side, new_qty - order.filled, px)
         for runtime in runtimes:
-            runtime.modifies.record(now)
+            runtime.modifies.add(now)
         if added > 0:
             self._ledger.resize(order, new_qty)
         if reserve is not None and reserve[1] > order.reserved:
@@ -496,5 +494,5 @@ class RiskEngine(RiskBook):
                     f"{runtime.scope} sent {rate} cancels within the last second (limit {rate}/s)"
                 )
         for runtime in route.runtimes:
-            runtime.cancels.record(now)
+            runtime.cancels.add(now)
         return None

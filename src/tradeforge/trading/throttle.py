@@ -32,17 +32,23 @@ class RollingLog:
             times.popleft()
         return len(times)
 
-    def record(self, ts_ns: int) -> int:
-        """Add an event at ``ts_ns``; the count in the window ending there."""
+    def add(self, ts_ns: int) -> None:
+        """Add an event at ``ts_ns`` (the oldest ones drop out as later ones come)."""
         times = self._times
         if times and ts_ns < times[-1]:
             # Out of order (e.g. a late fill report): keep the log sorted.
             items = sorted([*times, ts_ns])
             times.clear()
             times.extend(items)
-        else:
-            times.append(ts_ns)
-        return self.count(times[-1])
+            return
+        times.append(ts_ns)
+        if times[0] <= ts_ns - self.window_ns:
+            times.popleft()  # one out per one in keeps the log bounded by the window
+
+    def record(self, ts_ns: int) -> int:
+        """Add an event at ``ts_ns``; the count in the window ending at the latest event."""
+        self.add(ts_ns)
+        return self.count(self._times[-1])
 
     def times(self) -> list[int]:
         """The event times kept, oldest first (the persistable form)."""
