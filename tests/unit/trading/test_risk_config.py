@@ -6,8 +6,11 @@ Pass figure (R18): the new limit applies to the next order.
 
 from __future__ import annotations
 
+import re
 import time
+import tomllib
 from decimal import Decimal
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -118,3 +121,13 @@ def test_controls_that_need_time_need_a_clock() -> None:
         RiskEngine(RiskConfig(max_submits_per_s=10))
     # per-order limits work without one (the backtester's original use)
     assert RiskEngine(RiskConfig(max_order_quantity=Decimal(1))).check(spec(), BTCUSDT) is None
+
+
+def test_the_example_in_docs_risk_md_is_a_valid_config() -> None:
+    text = (Path(__file__).parents[3] / "docs" / "risk.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+
+    config = msgspec.convert(tomllib.loads(block.group(1))["risk"], RiskConfig)
+
+    assert config.strategies["ema_cross-001"].instruments["ETH/USDT.BINANCE"].max_order_quantity
