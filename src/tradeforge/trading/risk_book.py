@@ -186,8 +186,9 @@ class RiskBook:
             self._on_updated(event)  # type: ignore[arg-type]
         elif kind is OrderModifyRejected:
             order = self._ledger.get(event.client_order_id)
-            if order is not None:
+            if order is not None:  # back to what the venue holds
                 self._ledger.resize(order, order.confirmed)
+                self._reserve_leaves(order)
 
     def release(self, client_order_id: ClientOrderId) -> None:
         """Stop counting an order that passed but will not work (not sent, or it ended)."""
@@ -212,6 +213,10 @@ class RiskBook:
         moved = event.price or event.trigger_price
         if moved is not None:
             order.price = moved.as_decimal()
+        self._reserve_leaves(order)
+
+    def _reserve_leaves(self, order: OpenOrder) -> None:
+        """Reserve exactly what the order's leaves cost at its price."""
         instrument = self._instruments.get(order.instrument_id)
         if instrument is not None and order.price is not None:
             route = self._route(order.account_id, order.strategy_id)
