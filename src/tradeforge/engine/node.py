@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -72,7 +73,7 @@ from tradeforge.domain import (
     TradeTick,
     Venue,
 )
-from tradeforge.domain.errors import RequestError, UnknownOrder
+from tradeforge.domain.errors import InvalidValue, RequestError, UnknownOrder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
@@ -97,6 +98,24 @@ def _base36(value: int) -> str:
 
 log = get_logger("tradeforge.node")
 _ZERO = Decimal(0)
+
+# Crash points of the crash matrix (RELIABILITY.md OMS-1), a test hook: TF_CRASH_AT=<point>:<n>
+# ends the process (exit status 137, nothing flushed, as SIGKILL) the n-th time it passes <point>.
+#   A  before the submit is journaled (OrderSubmitted)   D  fills received, not journaled
+#   B  journaled SUBMITTED, not yet sent                 E  cancel answered, not journaled
+#   C  accepted by the venue, the ack not journaled      F  event journaled, strategy not told
+_CRASH_BEFORE_JOURNAL: dict[type[OrderEvent], str] = {
+    OrderSubmitted: "A", OrderAccepted: "C", OrderFilled: "D", OrderCanceled: "E",
+}  # fmt: skip
+
+
+def _crash_plan(spec: str | None) -> list[Any] | None:
+    if not spec:
+        return None
+    point, _, count = spec.partition(":")
+    if point not in "ABCDEF" or len(point) != 1 or not (count or "1").isdigit():
+        raise TradeForgeError(f"TF_CRASH_AT={spec!r}: write <point A-F>:<n>, e.g. C:1")
+    return [point, int(count or 1)]
 
 
 @dataclass
@@ -155,14 +174,17 @@ class TradingNode:
         }
         self.balances: dict[str, AccountBalance] = {}
         self._stopped: set[StrategyId] = set()
+        self._started: set[StrategyId] = set()  # strategies get events from on_start on
         self.errors: list[StrategyError] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streams: set[asyncio.Task[Any]] = set()
         self._timers = itertools.count(1)
         self.report = NodeReport()
         self._unsettled: set[ClientOrderId] = set()  # fills the venue reported but not yet seen
+        self.rejections: dict[ClientOrderId, str] = {}  # why the venue refused an order
         self.contingency = ContingencyManager(self.instruments.get)
         self.running = False
+        self._crash_at = _crash_plan(os.environ.get("TF_CRASH_AT"))  # test hook, off when unset
 
     # ============================================================= lifecycle
     async def start(self) -> NodeReport:
@@ -184,6 +206,7 @@ class TradingNode:
             self._aggregators[iid] = TradeBarAggregator(self.instruments[iid], self.timeframe)
         for strategy in self.strategies:
             strategy.bind(self._contexts[strategy.id], list(wanted))
+            self._started.add(strategy.id)
             self._call(strategy, "on_start", strategy.on_start)
         self.running = True
         # Subscribe now (not when the tasks first run), so nothing pushed after start() returns
@@ -254,13 +277,23 @@ class TradingNode:
                 self.oms.apply(event)
                 if isinstance(event, OrderFilled) and self.positions is not None:
                     self.positions.apply(event)
+        for order in [o for o in self.oms if o.status is OrderStatus.INITIALIZED]:
+            # Journaled, never sent (the node stopped before OrderSubmitted): nothing is at the
+            # venue and nothing will send it now, a held contingent child included.
+            now = self.clock.timestamp_ns()
+            self._event(OrderCanceled(**order.spec.ids(), reason="never sent before a restart",
+                                      ts_event=now, ts_init=now))  # fmt: skip
         if count:
             log.info("recovered from the journal", events=count, open=len(self._open_orders()))
 
     async def reconcile(self) -> NodeReport:
         """Compare the journal's open and in-flight orders with each venue and settle them."""
         for venue, client in self.venues.items():
-            mine = [o for o in self._open_orders() if o.instrument_id.venue == venue]
+            mine = [
+                o
+                for o in self.oms
+                if (o.is_open or o.is_inflight) and o.instrument_id.venue == venue
+            ]
             # Asked concurrently: each lookup may wait out the venue's visibility lag.
             reports = await asyncio.gather(*(self._status(client, o) for o in mine))
             for order, report in zip(mine, reports, strict=True):
@@ -389,6 +422,7 @@ class TradingNode:
                 spec, contingency_type=ContingencyType.NONE, order_list_id=None,
                 linked_order_ids=(), parent_order_id=None,
             )  # fmt: skip
+        self._crash_point("B")
         try:
             report = await client.submit(spec)
         except RequestError as exc:
@@ -439,6 +473,7 @@ class TradingNode:
         try:
             report = await client.cancel(order.instrument_id, order.client_order_id)
         except UnknownOrder:
+            self._crash_point("E")
             found = await self._status(client, order)
             if found is not None:
                 await self._apply_report(client, found)
@@ -573,14 +608,19 @@ class TradingNode:
             log.warning("event not applied", kind=type(event).__name__,
                         client_order_id=event.client_order_id.value, error=str(exc))  # fmt: skip
             return
+        if self._crash_at is not None:
+            self._crash_point(_CRASH_BEFORE_JOURNAL.get(type(event), "-"))
         if not self.journal.append(event, order):
             return
+        if isinstance(event, OrderRejected):
+            self.rejections[event.client_order_id] = event.message
+        self._crash_point("F")
         if isinstance(event, OrderFilled) and self.positions is not None:
             self.positions.apply(event)
         for action in self.contingency.on_event(event):
             self._act(action)
         strategy = self._by_id.get(event.strategy_id)
-        if strategy is None or strategy.id in self._stopped:
+        if strategy is None or strategy.id in self._stopped or strategy.id not in self._started:
             return
         self._call(strategy, "on_order", strategy.on_order, event)
         if isinstance(event, OrderFilled):
@@ -609,6 +649,13 @@ class TradingNode:
                 self._spawn(self._cancel_now(target))
 
     # ================================================================ queries
+    def strategy(self, strategy_id: StrategyId) -> Strategy:
+        """One of the node's strategies (``UnknownOrder``-free: raises ``InvalidValue``)."""
+        strategy = self._by_id.get(strategy_id)
+        if strategy is None:
+            raise InvalidValue(f"no strategy {strategy_id} in this node")
+        return strategy
+
     def position(self, strategy_id: StrategyId, instrument_id: InstrumentId) -> Position | None:
         """The strategy's position in the instrument."""
         if self.positions is None:
@@ -638,6 +685,13 @@ class TradingNode:
                 self._call(strategy, "on_timer", target, own)
 
         self.clock.set_timer(f"{strategy.id}:{name}", interval_ns, fire)
+
+    def _crash_point(self, point: str) -> None:
+        # The crash matrix's hook (see _CRASH_BEFORE_JOURNAL); one test when TF_CRASH_AT is unset.
+        if self._crash_at is not None and self._crash_at[0] == point:
+            self._crash_at[1] -= 1
+            if self._crash_at[1] <= 0:
+                os._exit(137)
 
     # ============================================================= user code
     def _call(self, strategy: Strategy, hook: str, fn: Callable[..., None], *args: object) -> None:

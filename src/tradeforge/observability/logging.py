@@ -79,6 +79,9 @@ def configure_logging(config: LogConfig, *, stream: TextIO | None = None) -> Non
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(config.level.upper())
+    # Libraries that narrate their set-up at INFO (a line per plugin or migration).
+    for name in ("alembic", "websockets", "httpx"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

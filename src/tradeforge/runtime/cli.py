@@ -16,6 +16,7 @@ from tradeforge.runtime.cli_backtest import backtest_command
 from tradeforge.runtime.cli_data import data_group
 from tradeforge.runtime.cli_exchange import exchange_group
 from tradeforge.runtime.cli_run import run_command
+from tradeforge.runtime.cli_up import up_command
 from tradeforge.runtime.errors import TradeForgeError
 from tradeforge.runtime.overview import render_overview
 from tradeforge.runtime.settings import Settings, load_settings
@@ -167,6 +168,7 @@ cli.add_command(data_group)
 cli.add_command(backtest_command)
 cli.add_command(exchange_group)
 cli.add_command(run_command)
+cli.add_command(up_command)
 
 
 def main() -> None:

@@ -118,7 +118,11 @@ def _strategies(config: NodeConfig) -> list[Strategy]:
 
 
 def build_node(
-    config: NodeConfig, *, data_dir: Path, clock: LiveClock | None = None
+    config: NodeConfig,
+    *,
+    data_dir: Path,
+    clock: LiveClock | None = None,
+    extra: list[Strategy] | None = None,
 ) -> TradingNode:
     """The node ``config`` describes (connections are opened by ``node.start()``)."""
     clock = clock or LiveClock()
@@ -128,7 +132,7 @@ def build_node(
     return TradingNode(
         clock=clock,
         venues=venues,
-        strategies=_strategies(config),
+        strategies=[*_strategies(config), *(extra or [])],
         journal=SqlOrderJournal(database),
         timeframe=Timeframe.from_str(config.timeframe),
         base_currency=currency(config.base_currency),

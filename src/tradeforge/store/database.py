@@ -64,7 +64,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied."""
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per migration is noise
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         try:

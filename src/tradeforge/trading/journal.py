@@ -33,6 +33,10 @@ class OrderJournal(Protocol):
         """The projection rows of orders not yet closed."""
         ...
 
+    def fills(self, client_order_id: str | None = None) -> list[dict[str, Any]]:
+        """Journaled fills (of one order, or all), oldest first."""
+        ...
+
     def denials(self, strategy_id: StrategyId | None = None, limit: int = 100) -> list[OrderDenied]:
         """The most recent pre-trade refusals, newest first."""
         ...

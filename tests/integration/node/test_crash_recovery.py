@@ -86,6 +86,23 @@ def start_node(config: Path, account: dict[str, str], log: Path) -> subprocess.P
         )
 
 
+def runs_so_far(log: Path) -> int:
+    return log.read_text().count("node running") if log.exists() else 0
+
+
+def wait_running(
+    node: subprocess.Popen[bytes], log: Path, before: int, timeout: float = 90
+) -> None:
+    """Wait until this run has reconciled and started trading (a new "node running" line)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert node.poll() is None, log.read_text()[-3000:]
+        if log.exists() and log.read_text().count("node running") > before:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the node did not start within {timeout} s")
+
+
 def test_node_killed_and_restarted_loses_and_duplicates_nothing(
     exchange_factory: Callable[..., RunningExchange], tmp_path: Path
 ) -> None:
@@ -98,14 +115,17 @@ def test_node_killed_and_restarted_loses_and_duplicates_nothing(
     log = tmp_path / "node.log"
     rng = random.Random(11)
     for _ in range(RUNS):
+        before = runs_so_far(log)
         node = start_node(config, account, log)
-        time.sleep(rng.uniform(2.5, 4.5))  # start-up, reconciliation, then a stream of orders
-        assert node.poll() is None, log.read_text()[-3000:]
+        wait_running(node, log, before)
+        time.sleep(rng.uniform(0.2, 2.0))  # somewhere in the stream of orders
         node.send_signal(signal.SIGKILL)
         node.wait()
     # A last, clean run: recover, reconcile, trade a little, stop (cancelling open orders).
+    before = runs_so_far(log)
     node = start_node(config, account, log)
-    time.sleep(3)
+    wait_running(node, log, before)
+    time.sleep(1.5)
     node.send_signal(signal.SIGTERM)
     assert node.wait(timeout=30) == 0, log.read_text()[-3000:]
 

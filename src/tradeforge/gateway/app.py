@@ -1,0 +1,59 @@
+"""``create_app``: the FastAPI application of the API gateway.
+
+Every response carries an ``X-Request-ID`` (the caller's, or a new one) that also goes into the
+logs; bodies over 1 MiB are refused with 413 before they are read; errors are problem
+documents (``problems.py``). The OpenAPI document is at ``/api/v1/openapi.json``, the
+interactive docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from tradeforge import __version__
+from tradeforge.gateway.problems import install_problem_handlers, problem
+from tradeforge.gateway.routers import instruments, orders, positions, system
+from tradeforge.gateway.services import GatewayServices
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+MAX_BODY_BYTES = 1 << 20
+
+
+def create_app(services: GatewayServices) -> FastAPI:
+    """The gateway over ``services``."""
+    app = FastAPI(
+        title="TradeForge API",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        description="Trading, market data and strategies of one TradeForge platform.",
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        request.state.request_id = request_id
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            detail = f"the body must be at most {MAX_BODY_BYTES} bytes"
+            response: Response = problem(413, "payload-too-large", detail, request)
+        else:
+            response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    for module in (system, instruments, orders, positions):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,243 @@
+"""``/api/v1/orders`` and ``/api/v1/fills``: place, cancel and list orders; see executions.
+
+Orders placed here belong to the node's ``manual`` strategy and go through the same pre-trade
+risk, journal and venue path as a strategy's. ``client_order_id`` makes ``POST`` idempotent:
+the same id with the same fields returns the existing order (200); with other fields, 409.
+A refused order is 422 with the risk reason; the order stays queryable as ``DENIED``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from tradeforge.domain import (
+    ClientOrderId,
+    Instrument,
+    InvalidOrder,
+    Order,
+    OrderSide,
+    OrderSpec,
+    OrderStatus,
+    OrderType,
+    Price,
+    Quantity,
+    TimeInForce,
+)
+from tradeforge.domain.errors import InvalidValue
+from tradeforge.gateway.problems import Conflict, NotFound, problem
+from tradeforge.gateway.routers.instruments import find_instrument
+from tradeforge.gateway.schemas import FillOut, OrderIn, OrderOut, OrderPage
+from tradeforge.gateway.services import GatewayServices
+
+__all__ = ["order_out", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+_SETTLE_S = 2.0
+
+
+def order_out(order: Order) -> OrderOut:
+    """An order as the API shows it."""
+    spec = order.spec
+    return OrderOut(
+        client_order_id=order.client_order_id.value,
+        venue_order_id=order.venue_order_id.value if order.venue_order_id else None,
+        strategy_id=order.strategy_id.value,
+        instrument_id=str(order.instrument_id),
+        side=order.side.value,
+        type=order.order_type.value,
+        status=order.status.value,
+        quantity=str(order.quantity),
+        filled_qty=str(order.filled_qty),
+        price=str(spec.price) if spec.price is not None else None,
+        trigger_price=str(spec.trigger_price) if spec.trigger_price is not None else None,
+        avg_px=str(order.avg_px) if order.avg_px is not None else None,
+        time_in_force=order.time_in_force.value,
+    )
+
+
+def _services(request: Request) -> GatewayServices:
+    services: GatewayServices = request.app.state.services
+    return services
+
+
+def _spec(request: Request, body: OrderIn) -> OrderSpec:
+    services = _services(request)
+    inst = find_instrument(request, body.instrument_id)
+    _check_against(inst, body)
+    try:
+        quantity = Quantity(Decimal(body.quantity))
+        price = Price(Decimal(body.price)) if body.price is not None else None
+        trigger = Price(Decimal(body.trigger_price)) if body.trigger_price is not None else None
+        ctx = services.manual.ctx
+        cid = (
+            ClientOrderId(body.client_order_id)
+            if body.client_order_id
+            else ctx.orders._ids.next_id()
+        )
+        return OrderSpec(
+            client_order_id=cid,
+            strategy_id=services.manual.id,
+            instrument_id=inst.id,
+            side=OrderSide(body.side),
+            order_type=OrderType(body.type),
+            quantity=quantity,
+            price=price,
+            trigger_price=trigger,
+            time_in_force=TimeInForce(body.time_in_force),
+            post_only=body.post_only,
+            reduce_only=body.reduce_only,
+        )
+    except (InvalidValue, ValueError, ArithmeticError) as exc:
+        raise InvalidValue(str(exc)) from None
+
+
+def _check_against(inst: Instrument, body: OrderIn) -> None:
+    """Refuse what the venue would refuse for the instrument's rules, before anything exists."""
+    try:
+        qty = Decimal(body.quantity)
+        prices = [Decimal(p) for p in (body.price, body.trigger_price) if p is not None]
+    except ArithmeticError:
+        raise InvalidValue("quantity and prices must be decimal numbers") from None
+    lot, tick = inst.lot_size.as_decimal(), inst.tick_size.as_decimal()
+    if qty <= 0 or qty % lot != 0:
+        raise InvalidOrder(f"quantity {body.quantity} is not a positive multiple of the lot {lot}")
+    if qty < inst.min_quantity.as_decimal():
+        raise InvalidOrder(f"quantity {body.quantity} is below the minimum {inst.min_quantity}")
+    for price in prices:
+        if price <= 0 or price % tick != 0:
+            raise InvalidOrder(f"price {price} is not a positive multiple of the tick {tick}")
+
+
+def _same(a: OrderSpec, b: OrderSpec) -> bool:
+    fields = ("instrument_id", "side", "order_type", "quantity", "price", "trigger_price",
+              "time_in_force", "post_only", "reduce_only")  # fmt: skip
+    return all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+async def _wait(request: Request, done: Callable[[], bool]) -> None:
+    """Wait (briefly, on the node's clock) until ``done()``, so a response says where the order
+    stands after the venue's first answer."""
+    clock = _services(request).node.clock
+    deadline = clock.timestamp_ns() + int(_SETTLE_S * 1e9)
+    while not done() and clock.timestamp_ns() < deadline:
+        await asyncio.sleep(0.005)
+
+
+@router.post("/orders", response_model=OrderOut, status_code=201,
+             responses={200: {"description": "the same order, sent again"},
+                        404: {"description": "unknown instrument"},
+                        409: {"description": "client_order_id reused with other fields"},
+                        422: {"description": "invalid or refused by pre-trade risk"}})  # fmt: skip
+async def place_order(request: Request, body: OrderIn, response: Response) -> Any:
+    services = _services(request)
+    spec = _spec(request, body)
+    node = services.node
+    existing = node.oms.get(spec.client_order_id)
+    if existing is not None:
+        if existing.strategy_id != services.manual.id or not _same(existing.spec, spec):
+            raise Conflict(
+                f"client_order_id {spec.client_order_id} is already used by another order"
+            )
+        response.status_code = 200
+        return order_out(existing)
+    services.manual.ctx.submit(spec)
+    order = node.oms.get(spec.client_order_id)
+    if order is None:  # pragma: no cover - submit always creates it
+        raise NotFound(f"order {spec.client_order_id} was not created")
+    if order.status is OrderStatus.DENIED:
+        denial = next(iter(node.journal.denials(services.manual.id, limit=1)), None)
+        reason = denial.reason.value if denial is not None else "DENIED"
+        message = denial.message if denial is not None else "refused by pre-trade risk"
+        return problem(422, "order-denied", message, request, reason=reason,
+                       client_order_id=spec.client_order_id.value)  # fmt: skip
+    await _wait(
+        request, lambda: order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED)
+    )
+    if order.status is OrderStatus.REJECTED:
+        message = node.rejections.get(order.client_order_id, "the venue rejected the order")
+        return problem(422, "order-rejected", message, request,
+                       client_order_id=spec.client_order_id.value)  # fmt: skip
+    return order_out(order)
+
+
+@router.get("/orders", response_model=OrderPage)
+async def list_orders(
+    request: Request,
+    status: Annotated[str | None, Query(pattern="^(open|closed|all)$")] = "all",
+    instrument_id: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> OrderPage:
+    orders = list(_services(request).node.oms)  # in the order they were placed
+    if status == "open":
+        orders = [o for o in orders if o.is_open]
+    elif status == "closed":
+        orders = [o for o in orders if not o.is_open]
+    if instrument_id:
+        orders = [o for o in orders if str(o.instrument_id) == instrument_id]
+    start = 0
+    if cursor:
+        try:
+            start = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidValue("cursor is not one this API gave out") from None
+    page = orders[start : start + limit]
+    more = start + limit < len(orders)
+    token = base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None
+    return OrderPage(items=[order_out(o) for o in page], next_cursor=token)
+
+
+def _order(request: Request, client_order_id: str) -> Order:
+    try:
+        cid = ClientOrderId(client_order_id)
+    except InvalidValue:
+        raise NotFound(f"no order {client_order_id!r}") from None
+    order = _services(request).node.oms.get(cid)
+    if order is None:
+        raise NotFound(f"no order {client_order_id!r}")
+    return order
+
+
+@router.get("/orders/{client_order_id}", response_model=OrderOut,
+            responses={404: {"description": "no such order"}})  # fmt: skip
+async def get_order(request: Request, client_order_id: str) -> OrderOut:
+    return order_out(_order(request, client_order_id))
+
+
+@router.delete("/orders/{client_order_id}", response_model=OrderOut,
+               responses={404: {"description": "no such order"},
+                          409: {"description": "the order is no longer open"}})  # fmt: skip
+async def cancel_order(request: Request, client_order_id: str) -> OrderOut:
+    order = _order(request, client_order_id)
+    if not order.is_open:
+        raise Conflict(f"order {client_order_id} is {order.status.value}, not open")
+    services = _services(request)
+    strategy = services.node.strategy(order.strategy_id)
+    services.node.cancel(strategy, order.client_order_id)
+    await _wait(request, lambda: not order.is_open)
+    return order_out(order)
+
+
+@router.get("/fills", response_model=list[FillOut])
+async def list_fills(
+    request: Request,
+    client_order_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[FillOut]:
+    journal = _services(request).node.journal
+    rows = journal.fills(client_order_id)
+    return [
+        FillOut(
+            trade_id=r["trade_id"], client_order_id=r["client_order_id"],
+            instrument_id=r["instrument_id"], side=r["side"], quantity=r["quantity"],
+            price=r["price"], commission=r["commission"],
+            commission_currency=r["commission_currency"],
+        )
+        for r in rows[-limit:]
+    ]  # fmt: skip

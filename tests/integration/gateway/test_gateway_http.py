@@ -1,0 +1,183 @@
+"""The embedded platform (``tradeforge up``) over real HTTP: orders placed, made idempotent,
+refused with problem documents, cancelled, listed page by page; fills and positions; the
+OpenAPI document covers every route; a restart keeps everything."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+TRADEFORGE = Path(sys.executable).parent / "tradeforge"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Platform:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFORGE__")}
+        log = (self.data_dir / "up.log").open("ab")
+        self.proc = subprocess.Popen(
+            [str(TRADEFORGE), "--data-dir", str(self.data_dir), "up", "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, (self.data_dir / "up.log").read_text()[-2000:]
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("tradeforge up did not become ready in 60 s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            # uvicorn shuts down gracefully, then re-raises SIGTERM: exit status -15.
+            assert self.proc.wait(timeout=30) in (0, -15)
+            assert "platform stopped cleanly" in (self.data_dir / "up.log").read_text()
+            self.proc = None
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    p = Platform(tmp_path_factory.mktemp("up"))
+    p.start()
+    yield p
+    if p.proc is not None:
+        p.proc.kill()
+
+
+def market(cid: str | None = None, **extra: object) -> dict[str, object]:
+    body: dict[str, object] = {"instrument_id": "BTC/USDT.SIM", "side": "BUY", "type": "MARKET",
+                               "quantity": "0.01"}  # fmt: skip
+    if cid:
+        body["client_order_id"] = cid
+    return body | extra
+
+
+def test_orders_fills_positions_and_idempotency(platform: Platform) -> None:
+    with httpx.Client(base_url=platform.url, timeout=10) as http:
+        instruments = http.get("/api/v1/instruments").json()
+        assert {i["id"] for i in instruments} == {"BTC/USDT.SIM", "ETH/USDT.SIM"}
+        assert http.get("/api/v1/instruments/BTC/USDT.SIM").json()["tick_size"] == "0.01"
+        first = http.post("/api/v1/orders", json=market("api-1"))
+        assert first.status_code == 201, first.text
+        assert first.json()["status"] == "FILLED"
+        again = http.post("/api/v1/orders", json=market("api-1"))
+        assert again.status_code == 200
+        assert again.json() == http.get("/api/v1/orders/api-1").json()
+        other = http.post("/api/v1/orders", json=market("api-1", quantity="0.02"))
+        assert other.status_code == 409
+        assert other.headers["content-type"] == "application/problem+json"
+        fills = http.get("/api/v1/fills", params={"client_order_id": "api-1"}).json()
+        assert [f["quantity"] for f in fills] == ["0.01000"]
+        positions = http.get("/api/v1/positions").json()
+        (mine,) = [p for p in positions if p["instrument_id"] == "BTC/USDT.SIM"]
+        assert mine["quantity"] == "0.01000"
+        low = {"type": "LIMIT", "price": "1000.00", "client_order_id": "api-2"}
+        resting = http.post("/api/v1/orders", json=market(**low))
+        assert resting.json()["status"] == "ACCEPTED"
+        canceled = http.delete("/api/v1/orders/api-2")
+        assert canceled.json()["status"] == "CANCELED"
+        assert http.delete("/api/v1/orders/api-2").status_code == 409
+
+
+def test_bad_requests_get_problem_documents_and_change_nothing(platform: Platform) -> None:
+    with httpx.Client(base_url=platform.url, timeout=10) as http:
+        before = http.get("/api/v1/orders", params={"limit": 500}).json()["items"]
+        cases = [
+            (market(instrument_id="DOGE/USDT.SIM"), 404),
+            (market(quantity="-1"), 422),
+            (market(quantity="abc"), 422),
+            (market(side="HOLD"), 422),
+            (market(role="admin"), 422),  # unknown fields are refused, not ignored
+            (market(type="LIMIT"), 422),  # a limit order without a price
+            (market(quantity="0.000001"), 422),  # off the lot
+            (market(quantity="1000"), 422),  # more than the account can pay: the venue refuses
+        ]
+        for body, status in cases:
+            answer = http.post("/api/v1/orders", json=body)
+            assert answer.status_code == status, (body, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.json()["status"] == status
+            assert "Traceback" not in answer.text
+        bad_json = http.post(
+            "/api/v1/orders", content=b"{nope", headers={"content-type": "application/json"}
+        )
+        assert bad_json.status_code == 422
+        huge = http.post("/api/v1/orders", content=b"x" * ((1 << 20) + 1),
+                         headers={"content-type": "application/json"})  # fmt: skip
+        assert huge.status_code == 413
+        assert http.get("/api/v1/orders/nope").status_code == 404
+        assert http.get("/api/v1/orders", params={"limit": 501}).status_code == 422
+        after = http.get("/api/v1/orders", params={"limit": 500}).json()["items"]
+        placed = {o["client_order_id"] for o in after} - {o["client_order_id"] for o in before}
+        statuses = {o["status"] for o in after if o["client_order_id"] in placed}
+        assert statuses <= {"REJECTED", "DENIED"}  # what reached the node was refused
+        assert len(placed) <= 1  # only the unaffordable one got as far as the venue
+
+
+def test_pagination_walks_every_order_once(platform: Platform) -> None:
+    with httpx.Client(base_url=platform.url, timeout=10) as http:
+        for n in range(7):
+            http.post("/api/v1/orders", json=market(f"page-{n}"))
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, object] = {"limit": 3}
+            if cursor:
+                params["cursor"] = cursor
+            page = http.get("/api/v1/orders", params=params).json()
+            seen += [o["client_order_id"] for o in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == len(set(seen))
+        assert {f"page-{n}" for n in range(7)} <= set(seen)
+        assert http.get("/api/v1/orders", params={"cursor": "!!"}).status_code == 422
+
+
+def test_every_route_is_in_the_openapi_document(platform: Platform) -> None:
+    spec = httpx.get(platform.url + "/api/v1/openapi.json").json()
+    paths = set(spec["paths"])
+    for expected in ("/api/v1/orders", "/api/v1/orders/{client_order_id}", "/api/v1/fills",
+                     "/api/v1/positions", "/api/v1/instruments", "/healthz", "/readyz"):  # fmt: skip
+        assert expected in paths
+    assert httpx.get(platform.url + "/docs").status_code == 200
+
+
+def test_a_restart_keeps_the_orders(platform: Platform) -> None:
+    with httpx.Client(base_url=platform.url, timeout=10) as http:
+        http.post("/api/v1/orders", json=market("keep-1"))
+    platform.stop()
+    platform.start()
+    with httpx.Client(base_url=platform.url, timeout=10) as http:
+        kept = http.get("/api/v1/orders/keep-1")
+        assert kept.status_code == 200
+        assert kept.json()["status"] == "FILLED"
+        assert http.post("/api/v1/orders", json=market("keep-1")).status_code == 200
