@@ -80,7 +80,7 @@ from tradeforge.engine.feeds import LiveBarFeed
 from tradeforge.execution import OrderUpdate, VenueClient
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
-from tradeforge.trading import OrderManager, RiskEngine
+from tradeforge.trading import GLOBAL, OrderManager, RiskEngine, Scope
 from tradeforge.trading.contingency import Action, ContingencyManager
 from tradeforge.trading.journal import OrderJournal
 
@@ -198,6 +198,7 @@ class TradingNode:
         await self.refresh_balances()
         self._recover()
         await self.reconcile()
+        self._restore_risk()
         wanted = {iid for s in self.strategies for iid in s.configured_instruments}
         for iid in sorted(wanted, key=str):
             if iid not in self.instruments:
@@ -237,6 +238,7 @@ class TradingNode:
         # A last look at the venue, so the journal ends where the venue is.
         with contextlib.suppress(TradeForgeError):
             await self.reconcile()
+        self.save_risk_state()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -314,11 +316,48 @@ class TradingNode:
         return self.report
 
     async def refresh_balances(self) -> None:
-        """Read every venue's balances into the snapshot strategies see."""
+        """Read every venue's balances into the snapshot strategies see (and risk checks)."""
         for client in self.venues.values():
             with contextlib.suppress(TradeForgeError):
+                account = getattr(client, "account_id", None)
                 for balance in await client.balances():
                     self.balances[balance.total.currency.code] = balance
+                    if self.risk.tracking:
+                        self.risk.set_balance(account, balance.total)
+
+    def _restore_risk(self) -> None:
+        """Risk state after a restart: switches and disabled strategies from the journal, then
+        the open orders and positions it counts."""
+        if not self.risk.tracking:
+            return
+        saved = self.journal.load_state("risk")
+        if saved is not None:
+            self.risk.import_state(saved)
+        for order in self._open_orders():
+            inst = self.instruments.get(order.instrument_id)
+            if inst is not None:
+                self.risk.adopt_order(order, inst)
+        for position in self.positions or []:
+            self.risk.set_position(
+                position.strategy_id, position.instrument.id, position.signed_qty
+            )
+
+    def save_risk_state(self) -> None:
+        """Keep the risk state (kill switches, disabled strategies) in the journal."""
+        if self.risk.tracking:
+            self.journal.save_state("risk", self.risk.export_state(), self.clock.timestamp_ns())
+        for entry in self.risk.drain_audit():
+            log.info("risk audit", entry=repr(entry))
+
+    async def kill(self, scope: Scope = GLOBAL, *, by: str, reason: str) -> int:
+        """The kill switch: no new orders in ``scope`` from now, its open orders cancelled;
+        returns how many were cancelled. It stays on across restarts until released."""
+        activation = self.risk.kill_switch.activate(scope, by=by, reason=reason)
+        self.save_risk_state()
+        targets = [self.oms.get(ref.client_order_id) for ref in activation.to_cancel]
+        orders = [o for o in targets if o is not None and o.is_open]
+        await asyncio.gather(*(self._cancel_now(o) for o in orders))
+        return len(orders)
 
     async def _status(self, client: VenueClient, order: Order) -> OrderStatusReport | None:
         """The venue's view of an order, asked over its visibility lag."""
@@ -344,6 +383,8 @@ class TradingNode:
     def _on_trade(self, trade: TradeTick) -> None:
         iid = trade.instrument_id
         self._last[iid] = trade.price
+        if self.risk.tracking:
+            self.risk.on_trade(trade)
         for strategy in self._running_on(iid):
             self._call(strategy, "on_trade", strategy.on_trade, trade)
         bar = self._aggregators[iid].on_trade(
@@ -412,7 +453,10 @@ class TradingNode:
             return DenyReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not traded here"
         if spec.instrument_id.venue not in self.venues:
             return DenyReason.UNKNOWN_INSTRUMENT, f"no venue client for {spec.instrument_id.venue}"
-        return self.risk.check(spec, instrument, self.last_price(spec.instrument_id))
+        # A tracking engine keeps its own reference prices (with their age, so a dead feed is
+        # caught as stale); otherwise the last price is the reference.
+        reference = None if self.risk.tracking else self.last_price(spec.instrument_id)
+        return self.risk.check(spec, instrument, reference)
 
     async def _send(self, client: VenueClient, order: Order) -> None:
         spec = order.spec
@@ -455,6 +499,11 @@ class TradingNode:
         """Ask the venue to cancel one order of the strategy."""
         order = self.oms.get(client_order_id)
         if order is None or order.strategy_id != strategy.id or not order.is_open:
+            return
+        denial = self.risk.check_cancel(client_order_id, strategy_id=strategy.id)
+        if denial is not None:
+            log.warning("cancel refused by risk", client_order_id=client_order_id.value,
+                        reason=denial[0].value, message=denial[1])  # fmt: skip
             return
         self._spawn(self._cancel_now(order))
 
@@ -617,6 +666,8 @@ class TradingNode:
         self._crash_point("F")
         if isinstance(event, OrderFilled) and self.positions is not None:
             self.positions.apply(event)
+        if self.risk.tracking:
+            self.risk.on_order_event(event)
         for action in self.contingency.on_event(event):
             self._act(action)
         strategy = self._by_id.get(event.strategy_id)

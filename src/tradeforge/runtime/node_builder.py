@@ -136,7 +136,7 @@ def build_node(
         journal=SqlOrderJournal(database),
         timeframe=Timeframe.from_str(config.timeframe),
         base_currency=currency(config.base_currency),
-        risk=RiskEngine(config.risk),
+        risk=RiskEngine(config.risk, clock=clock, track=True),
         cancel_on_stop=config.cancel_on_stop,
         inflight_timeout=config.inflight_timeout,
         inflight_interval=config.inflight_interval,

@@ -174,3 +174,75 @@ def test_a_bracket_sends_its_exits_only_after_the_entry_fills(tmp_path: Path) ->
         db.dispose()
 
     asyncio.run(go())
+
+
+class Quoter(Strategy):
+    """Every bar: a buy limit 5 % under the close (resting orders for the kill switch)."""
+
+    name = "quoter"
+
+    def on_start(self) -> None:
+        self.denied: list[DenyReason] = []
+
+    def on_bar(self, bar: BarLike) -> None:
+        inst = self.ctx.instrument(self.instrument_id)
+        self.buy(
+            inst.make_qty(Decimal("0.01")),
+            price=inst.make_price(bar.close.as_decimal() * Decimal("0.95")),
+        )
+
+    def on_order(self, event: object) -> None:
+        reason = getattr(event, "reason", None)
+        if isinstance(reason, DenyReason):
+            self.denied.append(reason)
+
+
+def test_the_kill_switch_cancels_blocks_and_survives_a_restart(tmp_path: Path) -> None:
+    db_path = tmp_path / "journal.sqlite"
+
+    async def node_with(strategy: Strategy) -> tuple[TradingNode, SimVenueClient]:
+        clock = LiveClock()
+        inst = spot_pair(IID, price_precision=2, size_precision=5, fee=Decimal("0.001"))
+        market = RandomMarket(inst, seed=9, start_price=Decimal(30000), events_per_second=400)
+        venue = SimVenueClient(
+            instruments=[inst], balances=[Money("100000", USDT)], clock=clock, feeds=[market],
+            feed_interval_ns=20_000_000,
+        )  # fmt: skip
+        db = Database(sqlite_url(db_path))
+        db.upgrade()
+        node = TradingNode(
+            clock=clock, venues={IID.venue: venue}, strategies=[strategy],
+            journal=SqlOrderJournal(db), timeframe=Timeframe.from_str("1s"), base_currency=USDT,
+            risk=RiskEngine(RiskConfig(max_open_orders=50), clock=clock, track=True),
+        )  # fmt: skip
+        await node.start()
+        return node, venue
+
+    async def go() -> None:
+        quoter = Quoter(instruments=[IID])
+        node, venue = await node_with(quoter)
+        try:
+            async with asyncio.timeout(20):
+                while len(await venue.open_orders(IID)) < 2:
+                    await asyncio.sleep(0.05)
+            cancelled = await node.kill(by="ops", reason="test")
+            assert cancelled >= 2
+            assert await venue.open_orders(IID) == []
+            async with asyncio.timeout(10):
+                while DenyReason.KILL_SWITCH not in quoter.denied:
+                    await asyncio.sleep(0.05)
+            placed_after = [o for o in node.oms if o.status is OrderStatus.ACCEPTED]
+            assert placed_after == []
+        finally:
+            await node.stop()
+        again = Quoter(instruments=[IID])
+        node, venue = await node_with(again)
+        try:
+            async with asyncio.timeout(10):
+                while DenyReason.KILL_SWITCH not in again.denied:
+                    await asyncio.sleep(0.05)
+            assert await venue.open_orders(IID) == []
+        finally:
+            await node.stop()
+
+    asyncio.run(go())
