@@ -22,7 +22,9 @@ from tradeforge.auth import (
     Principal,
     Role,
     SecretUnreadable,
+    SignedRequest,
     generate_key_text,
+    sign_request,
 )
 from tradeforge.auth.config import parse_key
 from tradeforge.auth.secrets_box import NONCE_BYTES, SecretsBox, kek_id
@@ -169,12 +171,22 @@ def test_the_kek_rotates_without_touching_the_secrets(
         config=make_config(jwt_secret=config.jwt_secret, secret_key=new_kek),
         database=database, clock=clock, hasher=fast_hasher(),
     )  # fmt: skip
+    signer = two_users.create_api_key(
+        login_as(two_users, "alice"), name="signer", scopes=["read"], signing=True, ctx=CTX
+    )
     credential_id, user_id, _ = rows(database)[0]
     with pytest.raises(SecretUnreadable):
         only_new.credential_for_connector(user_id, credential_id, CTX)
 
-    assert rotated.rotate_secret_key(CTX) == 4
+    assert rotated.rotate_secret_key(CTX) == 5  # 4 credentials and 1 signing key
 
     for credential_id, user_id, sealed in rows(database):
         assert SecretsBox.sealed_by(sealed) == kek_id(parse_key(new_kek, "secret_key"))
         assert only_new.credential_for_connector(user_id, credential_id, CTX).secret
+    now_ms = clock.timestamp_ns() // 1_000_000
+    request = SignedRequest(
+        key_id=signer.info.id, timestamp_ms=now_ms, method="GET", path="/api/v1/orders",
+        signature=sign_request(signer.secret, key_id=signer.info.id, timestamp_ms=now_ms,
+                               method="GET", path="/api/v1/orders"),
+    )  # fmt: skip
+    assert only_new.authenticate_signed(request, CTX).key_id == signer.info.id
