@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+import aiohttp
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 import msgspec
@@ -260,7 +261,7 @@ class CcxtVenueClient:
             except Exception as exc:
                 retry_after = self._header("Retry-After")
                 error = map_ccxt_error(
-                    exc,
+                    _cut_short(exc),
                     venue=str(self.venue),
                     what=name,
                     retry_after=float(retry_after) if retry_after else None,
@@ -682,6 +683,20 @@ class CcxtVenueClient:
         finally:
             for task in tasks:
                 task.cancel()
+
+
+def _cut_short(exc: Exception) -> Exception:
+    """A CCXT error as what it is when the answer broke in transit.
+
+    CCXT reports an aiohttp failure that is not a connection error (a body cut short by a reset:
+    ``ClientPayloadError``; an answer that is not valid HTTP: ``ClientResponseError``) as an
+    ``ExchangeError``, which reads as "the venue refused". The venue may well have executed the
+    request: it is a network failure (for a write, an unknown outcome).
+    """
+    if isinstance(exc.__cause__, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        network: Exception = ccxt_async.NetworkError(str(exc))
+        return network
+    return exc
 
 
 def _level(inst: Instrument, price: Any, qty: Any) -> BookLevel:
