@@ -134,7 +134,9 @@ class SimulatedVenue:
         def deliver(event: TimeEvent, cmd: Command = command) -> None:
             self._run(cmd, event.ts_event)
 
-        self._clock.set_time_alert(f"{self.venue}-cmd-{next(self._alerts)}", now + delay, deliver)
+        # The account's id in the name: several accounts at one venue may share a clock.
+        name = f"{self.venue}-{self.account.id}-cmd-{next(self._alerts)}"
+        self._clock.set_time_alert(name, now + delay, deliver)
 
     def _delay(self, command: Command) -> int:
         if isinstance(command, (SubmitOrder, SubmitOrderList)):

@@ -46,6 +46,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
+import msgspec
+
 from tradeforge.backtest import FillModel, LatencyModel, SimulatedVenue, VenueAccount
 from tradeforge.bus import Clock, TimeEvent, UnknownTimer
 from tradeforge.connectors.errors import UnknownOutcome
@@ -93,6 +95,7 @@ from tradeforge.domain import (
     TemporaryError,
     Timeframe,
     TradeForgeError,
+    TradeId,
     TradeTick,
     UnknownInstrument,
     UnknownOrder,
@@ -361,6 +364,7 @@ class SimVenueClient:
         self._timer_ids = itertools.count(1)
         self._connected = False
         self._closed_client = False
+        self._session = _base36(clock.timestamp_ns() // 1_000_000)
 
     # ------------------------------------------------------------- session
     async def connect(self) -> None:
@@ -624,6 +628,11 @@ class SimVenueClient:
         tracked = self._orders.get(fill.client_order_id)
         if tracked is None:
             return
+        # The simulated venue counts trade ids from 1 in every session: prefixed with this
+        # session's start, they stay unique across restarts (a journal keys fills by them).
+        fill = msgspec.structs.replace(
+            fill, trade_id=TradeId(f"{self._session}-{fill.trade_id.value}")
+        )
         tracked.order.apply(fill)
         report = FillReport(
             account_id=fill.account_id,
@@ -892,3 +901,12 @@ class SimVenueClient:
     def _cancel_timer(self, name: str) -> None:
         with contextlib.suppress(UnknownTimer):  # already fired
             self._clock.cancel_timer(name)
+
+
+def _base36(value: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while value:
+        value, rest = divmod(value, 36)
+        out = digits[rest] + out
+    return out or "0"

@@ -32,7 +32,8 @@ from typing import Any
 
 import msgspec
 
-from tradeforge.bus import Clock, TimeEvent
+from tradeforge.bus import Clock, InMemoryBus, TimeEvent
+from tradeforge.bus.topics import escape_token, join_topic
 from tradeforge.domain import (
     AccountBalance,
     AccountId,
@@ -147,6 +148,7 @@ class TradingNode:
         inflight_interval: float = 2.0,
         inflight_retries: int = 5,
         id_prefix: str = "N",
+        bus: InMemoryBus | None = None,
     ) -> None:
         self.clock = clock
         self.venues = venues
@@ -159,6 +161,9 @@ class TradingNode:
         self.cancel_on_stop = cancel_on_stop
         self._inflight = (inflight_timeout, inflight_interval, inflight_retries)
         self.oms = OrderManager()
+        # What happens in the node, for the gateway's streams and other listeners:
+        # events.orders.<strategy>, data.trades.<instrument>, data.bars.<instrument>.<timeframe>
+        self.bus = bus or InMemoryBus()
         self.instruments: dict[InstrumentId, Instrument] = {}
         self.positions: PositionBook | None = None
         self.feeds: dict[InstrumentId, LiveBarFeed] = {}
@@ -303,6 +308,16 @@ class TradingNode:
                     if order.status is OrderStatus.SUBMITTED:
                         self._emit_rejected(order, "not found at the venue after a restart")
                         self.report.resolved.append(order.client_order_id.value)
+                    elif order.is_open and order.status is not OrderStatus.INITIALIZED:
+                        # The venue had taken it and no longer knows it (a paper venue that
+                        # restarted, or one that purged it): it cannot fill any more.
+                        log.warning("order lost at the venue", venue=str(venue),
+                                    client_order_id=order.client_order_id.value,
+                                    status=order.status.value)  # fmt: skip
+                        now = self.clock.timestamp_ns()
+                        self._event(OrderCanceled(**order.spec.ids(), reason="unknown at the venue",
+                                                  ts_event=now, ts_init=now))  # fmt: skip
+                        self.report.resolved.append(order.client_order_id.value)
                     continue
                 await self._apply_report(client, report)
                 self.report.adopted.append(order.client_order_id.value)
@@ -385,6 +400,7 @@ class TradingNode:
         self._last[iid] = trade.price
         if self.risk.tracking:
             self.risk.on_trade(trade)
+        self.bus.publish(join_topic("data", "trades", escape_token(str(iid))), trade)
         for strategy in self._running_on(iid):
             self._call(strategy, "on_trade", strategy.on_trade, trade)
         bar = self._aggregators[iid].on_trade(
@@ -401,6 +417,10 @@ class TradingNode:
 
     def _on_bar(self, bar: Bar) -> None:
         self.feeds[bar.instrument_id].push(bar)
+        self.bus.publish(
+            join_topic("data", "bars", escape_token(str(bar.instrument_id)), str(bar.timeframe)),
+            bar,
+        )
         for strategy in self._running_on(bar.instrument_id):
             self._call(strategy, "on_bar", strategy.on_bar, bar)
 
@@ -668,6 +688,9 @@ class TradingNode:
             self.positions.apply(event)
         if self.risk.tracking:
             self.risk.on_order_event(event)
+        self.bus.publish(
+            join_topic("events", "orders", escape_token(event.strategy_id.value)), event
+        )
         for action in self.contingency.on_event(event):
             self._act(action)
         strategy = self._by_id.get(event.strategy_id)

@@ -165,10 +165,59 @@ def test_pagination_walks_every_order_once(platform: Platform) -> None:
 def test_every_route_is_in_the_openapi_document(platform: Platform) -> None:
     spec = httpx.get(platform.url + "/api/v1/openapi.json").json()
     paths = set(spec["paths"])
-    for expected in ("/api/v1/orders", "/api/v1/orders/{client_order_id}", "/api/v1/fills",
-                     "/api/v1/positions", "/api/v1/instruments", "/healthz", "/readyz"):  # fmt: skip
-        assert expected in paths
+    expected = {"/api/v1/orders", "/api/v1/orders/{client_order_id}", "/api/v1/fills",
+                "/api/v1/positions", "/api/v1/instruments", "/healthz", "/readyz"}  # fmt: skip
+    assert expected <= paths
     assert httpx.get(platform.url + "/docs").status_code == 200
+
+
+async def _drain(ws: object) -> None:
+    """Read until the server closes the connection (at most 5 s)."""
+    import asyncio
+
+    async with asyncio.timeout(5):
+        while True:
+            await ws.recv()  # type: ignore[attr-defined]
+
+
+def test_websocket_streams_orders_and_trades(platform: Platform) -> None:
+    import asyncio
+    import json
+
+    import websockets
+
+    async def go() -> None:
+        url = platform.url.replace("http", "ws") + "/api/v1/ws"
+        async with websockets.connect(url) as ws:
+            await ws.send(
+                json.dumps({"op": "subscribe", "channels": ["orders", "trades:BTC/USDT.SIM"]})
+            )
+            ack = json.loads(await ws.recv())
+            assert ack == {"op": "subscribed", "channels": ["orders", "trades:BTC/USDT.SIM"]}
+            await ws.send(json.dumps({"op": "subscribe", "channels": ["trades:NOPE.SIM"]}))
+            async with httpx.AsyncClient(base_url=platform.url) as http:
+                placed = await http.post("/api/v1/orders", json=market("ws-1"))
+                assert placed.status_code == 201
+            kinds: set[str] = set()
+            errors = 0
+            async with asyncio.timeout(15):
+                while not ({"OrderFilled", "TradeTick"} <= kinds and errors):
+                    message = json.loads(await ws.recv())
+                    if "error" in message:
+                        errors += 1
+                        continue
+                    data = message["data"]
+                    kinds.add(data["type"])
+                    if message["channel"] == "orders":
+                        assert data["client_order_id"] == "ws-1"
+            for _ in range(10):  # more than 5 requests a second: closed with 1008
+                await ws.send(json.dumps({"op": "subscribe", "channels": []}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await _drain(ws)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1008
+
+    asyncio.run(go())
 
 
 def test_a_restart_keeps_the_orders(platform: Platform) -> None:

@@ -23,7 +23,7 @@ from tests.kit.stubs import BTC, STRATEGY, USDT, btcusdt
 
 import tradeforge.connectors
 from tradeforge.backtest import LatencyModel
-from tradeforge.bus import InvalidTimer, LiveClock, ReplayClock
+from tradeforge.bus import LiveClock, ReplayClock
 from tradeforge.connectors import SimVenueClient, UnknownOutcome
 from tradeforge.connectors.sim_exchange.market import MarketEvent
 from tradeforge.connectors.sim_exchange.random_market import RandomMarket
@@ -1237,12 +1237,6 @@ def test_a_failing_feed_ends_run_feed_with_its_error(virtual_time: VirtualTime) 
 # ------------------------------------------------------------------ found in backtest/
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidTimer,
-    reason="SimulatedVenue names its latency alerts '<venue>-cmd-<n>' with a per-instance "
-    "counter, so two venues of one name on one clock collide (backtest/venue.py)",
-)
 def test_two_accounts_at_one_venue_share_a_clock_with_latency(virtual_time: VirtualTime) -> None:
     async def scenario() -> None:
         clock = ReplayClock(T0)

@@ -1,0 +1,138 @@
+"""``/api/v1/ws``: live order events, fills, trades and bars, pushed from the node's bus.
+
+The client sends ``{"op": "subscribe", "channels": [...]}`` (or ``"unsubscribe"``); channels are
+``orders`` (every order event, fills included), ``trades:<instrument>`` and
+``bars:<instrument>``. Messages are the domain events in the bus codec's JSON, wrapped as
+``{"channel": ..., "data": ...}``. Limits (RELIABILITY.md SEC-11): at most 200 subscriptions
+and 5 inbound messages a second per connection (else close 1008); each connection has a
+bounded outbox, and a client that does not read is disconnected rather than buffered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from tradeforge.bus import Codec, Subscription
+from tradeforge.bus.topics import escape_token, join_topic
+from tradeforge.domain import InstrumentId, InvalidValue
+from tradeforge.gateway.services import GatewayServices
+
+__all__ = ["router"]
+
+router = APIRouter()
+MAX_SUBSCRIPTIONS = 200
+MAX_INBOUND_PER_S = 5
+OUTBOX = 10_000
+_CODEC = Codec()
+
+
+def _topic(channel: str, services: GatewayServices) -> str:
+    kind, _, name = channel.partition(":")
+    if kind == "orders" and not name:
+        return "events.orders.>"
+    if kind in ("trades", "bars") and name:
+        try:
+            iid = InstrumentId.from_str(name)
+        except InvalidValue:
+            raise InvalidValue(f"no instrument {name!r}") from None
+        if iid not in services.node.instruments:
+            raise InvalidValue(f"no instrument {name!r}")
+        token = escape_token(str(iid))
+        return (
+            join_topic("data", kind, token)
+            if kind == "trades"
+            else join_topic("data", "bars", token, ">")
+        )
+    raise InvalidValue(
+        f"unknown channel {channel!r}: use orders, trades:<instrument>, bars:<instrument>"
+    )
+
+
+@router.websocket("/api/v1/ws")
+async def stream(ws: WebSocket) -> None:
+    services: GatewayServices = ws.app.state.services
+    await ws.accept()
+    outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=OUTBOX)
+    subs: dict[str, Subscription] = {}
+    inbound: deque[float] = deque()
+    loop = asyncio.get_running_loop()
+
+    def push(channel: str) -> Any:
+        def handler(_topic: str, message: object) -> None:
+            text = (
+                '{"channel":'
+                + json.dumps(channel)
+                + ',"data":'
+                + _CODEC.to_json(message).decode()
+                + "}"
+            )
+            try:
+                outbox.put_nowait(text)
+            except asyncio.QueueFull:  # a reader this far behind is cut off, not buffered
+                with contextlib.suppress(asyncio.QueueFull):
+                    outbox.put_nowait(None)
+
+        return handler
+
+    async def writer() -> None:
+        while (text := await outbox.get()) is not None:
+            await ws.send_text(text)
+        await ws.close(code=1008, reason="too slow: messages were not read")
+
+    task = asyncio.create_task(writer())
+    try:
+        while True:
+            raw = await ws.receive_text()
+            now = loop.time()  # wall-clock: inbound message rate of a live socket
+            inbound.append(now)
+            while inbound and now - inbound[0] > 1.0:
+                inbound.popleft()
+            if len(inbound) > MAX_INBOUND_PER_S:
+                await ws.close(code=1008, reason="more than 5 messages a second")
+                break
+            answer = _handle(raw, subs, services, push)
+            await outbox.put(json.dumps(answer))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        for sub in subs.values():
+            services.node.bus.unsubscribe(sub)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+def _handle(
+    raw: str, subs: dict[str, Subscription], services: GatewayServices, push: Any
+) -> dict[str, Any]:
+    try:
+        request = json.loads(raw)
+    except ValueError:
+        return {"error": "messages must be JSON objects"}
+    if not isinstance(request, dict) or request.get("op") not in ("subscribe", "unsubscribe"):
+        return {"error": 'send {"op": "subscribe" | "unsubscribe", "channels": [...]}'}
+    channels = request.get("channels")
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        return {"error": "channels must be a list of strings"}
+    if request["op"] == "unsubscribe":
+        for channel in channels:
+            sub = subs.pop(channel, None)
+            if sub is not None:
+                services.node.bus.unsubscribe(sub)
+        return {"op": "unsubscribed", "channels": channels}
+    if len(subs) + len([c for c in channels if c not in subs]) > MAX_SUBSCRIPTIONS:
+        return {"error": f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection"}
+    try:
+        topics = {c: _topic(c, services) for c in channels}
+    except InvalidValue as exc:
+        return {"error": str(exc)}
+    for channel, topic in topics.items():
+        if channel not in subs:
+            subs[channel] = services.node.bus.subscribe(topic, push(channel))
+    return {"op": "subscribed", "channels": sorted(subs)}
