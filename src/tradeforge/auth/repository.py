@@ -497,8 +497,7 @@ class Tx:
         query = select(t.audit_log).where(and_(True, *where)).order_by(t.audit_log.c.id.desc())
         rows = self.conn.execute(query.limit(limit))
         return [
-            msgspec.convert({**_plain(r), "detail": json.loads(r.detail)}, AuditEntry)
-            for r in rows
+            msgspec.convert({**_plain(r), "detail": json.loads(r.detail)}, AuditEntry) for r in rows
         ]
 
     # ------------------------------------------------------------------ exchange credentials

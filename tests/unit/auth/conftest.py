@@ -11,6 +11,7 @@ from pathlib import Path
 
 import argon2
 import pytest
+from sqlalchemy import text
 from tests.kit.databases import fresh_postgres
 
 from tradeforge.auth import (
@@ -24,6 +25,7 @@ from tradeforge.auth import (
 )
 from tradeforge.bus import ReplayClock
 from tradeforge.store import Database, sqlite_url
+from tradeforge.store.tables import metadata
 
 T0 = 1_750_000_000 * 1_000_000_000  # a fixed start, in ns
 PASSWORD = "correct horse battery staple"
@@ -54,19 +56,40 @@ def make_config(**overrides: object) -> AuthConfig:
     return AuthConfig(**values)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session")
+def shared_postgres() -> Iterator[str]:
+    """One migrated PostgreSQL database per test process (creating one per test is slow)."""
+    with fresh_postgres() as url:
+        db = Database(url)
+        db.upgrade()
+        db.dispose()
+        yield url
+
+
+def _empty(url: str) -> None:
+    # The audit log refuses TRUNCATE by trigger; a superuser in replica mode skips triggers.
+    db = Database(url)
+    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database: a new SQLite file, or the shared PostgreSQL one emptied."""
     if request.param == "sqlite":
         db = Database(sqlite_url(tmp_path / "auth.sqlite"))
         db.upgrade()
         yield db
         db.dispose()
         return
-    with fresh_postgres() as url:
-        db = Database(url)
-        db.upgrade()
-        yield db
-        db.dispose()
+    url = request.getfixturevalue("shared_postgres")
+    _empty(url)
+    db = Database(url)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

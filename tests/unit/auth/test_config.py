@@ -32,7 +32,7 @@ WEAK_SECRETS = [
 ]
 
 
-@pytest.mark.parametrize("secret", WEAK_SECRETS)
+@pytest.mark.parametrize("secret", WEAK_SECRETS, ids=range(len(WEAK_SECRETS)))
 def test_a_weak_jwt_secret_refuses_start_up(secret: str, tmp_path: Path) -> None:
     db = Database(sqlite_url(tmp_path / "a.sqlite"))
     with pytest.raises(ConfigurationError, match="TRADEFORGE__AUTH__JWT_SECRET"):
@@ -44,7 +44,7 @@ def test_a_weak_jwt_secret_refuses_start_up(secret: str, tmp_path: Path) -> None
         )
 
 
-@pytest.mark.parametrize("secret", WEAK_SECRETS)
+@pytest.mark.parametrize("secret", WEAK_SECRETS, ids=range(len(WEAK_SECRETS)))
 def test_a_weak_secret_key_refuses_start_up(secret: str, tmp_path: Path) -> None:
     db = Database(sqlite_url(tmp_path / "a.sqlite"))
     with pytest.raises(ConfigurationError, match="TRADEFORGE__AUTH__SECRET_KEY"):
