@@ -44,7 +44,8 @@ from tradeforge.auth.errors import (
     SecretUnreadable,
 )
 from tradeforge.auth.principal import AuthMethod, Principal, RequestContext
-from tradeforge.auth.repository import AuthRepository, KeyRecord, UserRecord, new_id
+from tradeforge.auth.records import KeyRecord, UserRecord, new_id
+from tradeforge.auth.repository import AuthRepository
 from tradeforge.auth.roles import ROLE_PERMISSIONS, SCOPE_PERMISSIONS, Scope, permissions_of
 from tradeforge.auth.secrets_box import SecretsBox
 from tradeforge.auth.signing import ReplayCache, SignedRequest, sign_request, signatures_match

@@ -17,7 +17,8 @@ import msgspec
 from tradeforge.auth.audit import AuditAction
 from tradeforge.auth.errors import InvalidInput, NotFound
 from tradeforge.auth.principal import RequestContext
-from tradeforge.auth.repository import AuthRepository, CredentialRecord, new_id
+from tradeforge.auth.records import CredentialRecord, new_id
+from tradeforge.auth.repository import AuthRepository
 from tradeforge.auth.secrets_box import SecretsBox
 from tradeforge.bus import Clock
 

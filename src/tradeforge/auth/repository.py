@@ -12,7 +12,6 @@ queue on ``busy_timeout``. On PostgreSQL the compare-and-set statements (``use_r
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,86 +36,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from tradeforge.auth.audit import AuditEntry, Outcome
 from tradeforge.auth.errors import Conflict
 from tradeforge.auth.principal import RequestContext
-from tradeforge.auth.roles import Role, Scope
+from tradeforge.auth.records import (
+    CredentialRecord,
+    KeyRecord,
+    SessionRecord,
+    ThrottleRecord,
+    UserRecord,
+)
 from tradeforge.domain.errors import TemporaryError
 from tradeforge.store import Database
 from tradeforge.store import tables as t
 
-__all__ = [
-    "AuthRepository",
-    "new_id",
-    "CredentialRecord",
-    "KeyRecord",
-    "SessionRecord",
-    "ThrottleRecord",
-    "Tx",
-    "UserRecord",
-]
-
-
-def new_id(prefix: str) -> str:
-    """A new random row id (128 bits), e.g. ``u_3f9c...``: unguessable, so never enumerable."""
-    return f"{prefix}_{secrets.token_hex(16)}"
-
-
-class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    username: str
-    password_hash: str
-    role: Role
-    disabled: bool
-    created_ns: int
-    updated_ns: int
-    password_changed_ns: int
-
-
-class SessionRecord(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    user_id: str
-    created_ns: int
-    last_seen_ns: int
-    expires_ns: int
-    ip: str | None
-    user_agent: str | None
-    revoked_ns: int | None
-    revoked_reason: str | None
-
-
-class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    user_id: str
-    name: str
-    kind: str
-    hint: str
-    secret_sha256: str
-    sealed_secret: bytes | None
-    kek_id: str | None
-    scopes: frozenset[Scope]
-    ip_allowlist: tuple[str, ...]
-    created_ns: int
-    expires_ns: int | None
-    last_used_ns: int | None
-    revoked_ns: int | None
-
-
-class ThrottleRecord(msgspec.Struct, frozen=True, kw_only=True):
-    username: str
-    failures: int
-    next_allowed_ns: int
-    locked: bool
-    last_failure_ns: int
-
-
-class CredentialRecord(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    user_id: str
-    venue: str
-    label: str
-    key_hint: str
-    sealed: bytes
-    kek_id: str
-    created_ns: int
-    updated_ns: int
+__all__ = ["AuthRepository", "Tx"]
 
 
 class AuthRepository:

@@ -28,7 +28,8 @@ from tradeforge.auth.audit import AuditAction, Outcome
 from tradeforge.auth.config import AuthConfig
 from tradeforge.auth.errors import AuthenticationFailed, NotFound
 from tradeforge.auth.principal import AuthMethod, Principal, RequestContext
-from tradeforge.auth.repository import AuthRepository, SessionRecord, Tx, UserRecord, new_id
+from tradeforge.auth.records import SessionRecord, UserRecord, new_id
+from tradeforge.auth.repository import AuthRepository, Tx
 from tradeforge.auth.roles import permissions_of
 from tradeforge.auth.tokens import TokenCodec, TokenType
 from tradeforge.bus import Clock

@@ -26,7 +26,8 @@ from enum import StrEnum
 import msgspec
 
 from tradeforge.auth.config import AuthConfig
-from tradeforge.auth.repository import ThrottleRecord, Tx
+from tradeforge.auth.records import ThrottleRecord
+from tradeforge.auth.repository import Tx
 
 __all__ = ["Admission", "LoginThrottle", "Verdict", "backoff_s"]
 

@@ -30,7 +30,8 @@ from tradeforge.auth.errors import (
 )
 from tradeforge.auth.passwords import PasswordHasher
 from tradeforge.auth.principal import RequestContext
-from tradeforge.auth.repository import AuthRepository, UserRecord, new_id
+from tradeforge.auth.records import UserRecord, new_id
+from tradeforge.auth.repository import AuthRepository
 from tradeforge.auth.roles import Role
 from tradeforge.auth.sessions import SessionManager, TokenPair
 from tradeforge.auth.throttle import Admission, LoginThrottle, Verdict
