@@ -3,7 +3,7 @@
 The default profile is argon2-cffi's (RFC 9106 low-memory: t=3, m=64 MiB, p=4), above the OWASP
 minimum (argon2id, m >= 19 MiB, t >= 2); a weaker profile is refused unless built with
 ``insecure_for_tests=True``. Hashing is CPU- and memory-bound and a login flood is a memory
-DoS (64 MiB each): at most ``max_concurrency`` hashes run at once (default: the core count),
+DoS (64 MiB each): at most ``max_concurrency`` hashes run at once (default: the usable cores),
 the others wait their turn.
 
 ``verify_dummy`` runs one verification against a hash of the same profile, so an unknown user
@@ -23,10 +23,17 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from tradeforge.domain.errors import ConfigurationError
 
-__all__ = ["OWASP_MIN_MEMORY_KIB", "OWASP_MIN_TIME_COST", "PasswordHasher"]
+__all__ = ["OWASP_MIN_MEMORY_KIB", "OWASP_MIN_TIME_COST", "PasswordHasher", "usable_cores"]
 
 OWASP_MIN_MEMORY_KIB = 19_456
 OWASP_MIN_TIME_COST = 2
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 class PasswordHasher:
@@ -52,7 +59,7 @@ class PasswordHasher:
             )
         self.parameters = params
         self._hasher = argon2.PasswordHasher.from_parameters(params)
-        self._gate = threading.BoundedSemaphore(max_concurrency or os.cpu_count() or 1)
+        self._gate = threading.BoundedSemaphore(max_concurrency or usable_cores())
         self._lock = threading.Lock()
         self._in_flight = 0
         self.peak_in_flight = 0
