@@ -322,13 +322,6 @@ def test_con4_reads_take_at_most_3_attempts_and_the_rest_fail_fast(
     assert figures["retries_pct_of_requests"] <= 12, figures
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RetryBudget(reserve=3) in CcxtVenueClient adds 3 retries per 60 s window per client "
-    "on top of the 10 %, so busy clients retry more than 10 % (10.3-10.6 % in 5-20 s runs, "
-    "10.09 % over 10 min); the reserve would have to be a floor (retries <= max(10 % of "
-    "requests, reserve)) in resilience/budget.py, outside this change",
-)
 def test_con4_retries_stay_within_10_percent_of_requests(
     exchange_factory: Callable[..., RunningExchange],
 ) -> None:

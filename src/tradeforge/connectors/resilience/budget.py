@@ -7,7 +7,7 @@ normal traffic from us, however many of its answers are errors.
 
 Every attempt sent counts as a request, retries included, so the promise is exact: at every
 retry, the retries in the window are at most ``ratio`` of all requests in the window. A
-``reserve`` of retries per window may be allowed on top, for clients too quiet to earn any.
+``reserve`` of retries per window is allowed as a floor, for clients too quiet to earn any.
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ class RetryBudget:
         """Whether a retry sent now would keep retries within the ratio; spends nothing."""
         self._expire(self._monotonic())
         retries, requests = len(self._retries) + 1, len(self._requests) + 1
-        return retries <= self._ratio * requests + self.reserve
+        # The reserve lets a quiet client retry at all; it is a floor, not an extra on top,
+        # so a busy client stays within the ratio (RELIABILITY.md CON-4: retries <= 10 %).
+        return retries <= max(self._ratio * requests, self.reserve)
 
     def try_retry(self) -> bool:
         """Spend one retry if the budget allows it, counting it as a request sent now."""
