@@ -44,9 +44,8 @@ from tradeforge.domain import (
     TradeForgeError,
 )
 
-pytestmark = pytest.mark.integration
-
 SOAK = os.environ.get("TF_SOAK") == "1"
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900 if SOAK else 120)]
 PHASE = 60.0 if SOAK else 5.0
 TOXICS: dict[str, tuple[Toxic, ...]] = {
     "latency": (Latency(0.5, 0.2, stream="both"),),

@@ -39,9 +39,8 @@ from tradeforge.connectors.order_book_sync import DepthSnapshot
 from tradeforge.connectors.resilience import FullJitter
 from tradeforge.domain import OrderBookSnapshot
 
-pytestmark = pytest.mark.integration
-
 SOAK = os.environ.get("TF_SOAK") == "1"
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900 if SOAK else 120)]
 INST = btcusdt()
 
 
@@ -170,6 +169,7 @@ def test_a_socket_silent_from_the_start_is_reconnected_too() -> None:
 
 def test_server_pings_are_all_answered_within_1_second() -> None:
     seconds = 60.0 if SOAK else 3.0
+    pings = int(seconds / 0.2)
     pongs: list[float] = []
     unanswered: list[float] = []
 
@@ -182,8 +182,7 @@ def test_server_pings_are_all_answered_within_1_second() -> None:
 
         sender = asyncio.create_task(send_updates())
         try:
-            started = time.monotonic()
-            while time.monotonic() - started < seconds:
+            for _ in range(pings):
                 await asyncio.sleep(0.2)
                 sent = time.monotonic()
                 waiter = await ws.ping()
@@ -192,6 +191,7 @@ def test_server_pings_are_all_answered_within_1_second() -> None:
                     pongs.append(time.monotonic() - sent)
                 except TimeoutError:
                     unanswered.append(sent)
+            await ws.wait_closed()  # done pinging; the updates keep coming
         finally:
             sender.cancel()
 
@@ -202,8 +202,8 @@ def test_server_pings_are_all_answered_within_1_second() -> None:
             stream = stream_for(venue, venue.snapshot, stall_timeout=5.0)
             task = asyncio.create_task(consume(stream, []))
             try:
-                async with asyncio.timeout(seconds + 5):
-                    while len(pongs) + len(unanswered) < int(seconds / 0.2) - 1:
+                async with asyncio.timeout(seconds * 1.2 + 5):
+                    while len(pongs) + len(unanswered) < pings:
                         await asyncio.sleep(0.1)
             finally:
                 task.cancel()
@@ -214,7 +214,7 @@ def test_server_pings_are_all_answered_within_1_second() -> None:
     stream = asyncio.run(go())
 
     assert unanswered == []
-    assert len(pongs) >= int(seconds / 0.2) - 1
+    assert len(pongs) == pings
     assert max(pongs) < 1.0
     assert stream.stats.connects == 1  # the pings never cost the connection
     assert stream.stats.syncs == 1
