@@ -53,6 +53,10 @@ class AuthConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """A file holding ``secret_key`` instead."""
     previous_secret_keys: tuple[str, ...] = ()
     """Older key-encryption keys, still unwrapping rows until ``rotate_secret_key()``."""
+    admin_username: str = "admin"
+    """The user ``tradeforge up`` creates on its first start."""
+    admin_password: str = ""
+    """That user's password; empty: a generated one is printed once."""
     issuer: str = "tradeforge"
     audience: str = "tradeforge-api"
     access_ttl_s: int = 900

@@ -14,6 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tradeforge.auth.errors import AccountLocked, AuthenticationFailed, Forbidden
+from tradeforge.auth.errors import Conflict as AuthConflict
+from tradeforge.auth.errors import NotFound as AuthNotFound
 from tradeforge.domain.errors import (
     ConfigurationError,
     InsufficientFunds,
@@ -45,6 +48,11 @@ class Conflict(RequestError):
 
 # Most specific first.
 _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (AuthenticationFailed, 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (AuthNotFound, 404, "not-found"),
+    (AuthConflict, 409, "conflict"),
+    (AccountLocked, 423, "account-locked"),
     (NotFound, 404, "not-found"),
     (UnknownOrder, 404, "unknown-order"),
     (UnknownInstrument, 404, "unknown-instrument"),
@@ -96,8 +104,14 @@ def install_problem_handlers(app: FastAPI) -> None:
                     return problem(status, kind, "The server could not complete the request.",
                                    request)  # fmt: skip
                 retry = exc.retry_after if isinstance(exc, RateLimited) else None
-                return problem(status, kind, str(exc), request,
-                               **({"retry_after": retry} if retry is not None else {}))  # fmt: skip
+                extra: dict[str, Any] = {"retry_after": retry} if retry is not None else {}
+                code = getattr(exc, "code", None)
+                if isinstance(code, str):
+                    extra["code"] = code
+                response = problem(status, kind, str(exc), request, **extra)
+                if status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="tradeforge"'
+                return response
         return problem(400, "bad-request", str(exc), request)
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tradeforge.auth.service import AuthService
 from tradeforge.engine import TradingNode
 from tradeforge.strategy import Strategy
 
@@ -28,4 +29,5 @@ class GatewayServices:
 
     node: TradingNode
     manual: ManualTrading
+    auth: AuthService
     mode: str = "paper"

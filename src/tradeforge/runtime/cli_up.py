@@ -37,7 +37,7 @@ def up_command(invocation: _Invocation, host: str, port: int) -> None:
     from tradeforge.runtime.platform import embedded_app  # noqa: PLC0415
 
     data_dir = Path(invocation.settings.data.path)
-    app, _node = embedded_app(data_dir)
+    app, _node, _auth = embedded_app(data_dir, auth_config=invocation.settings.auth)
     click.echo(f"TradeForge on http://{host}:{port}  (API docs: http://{host}:{port}/docs; "
                f"data: {data_dir})", err=True)  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="warning")

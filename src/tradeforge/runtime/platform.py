@@ -4,19 +4,26 @@ under the data directory, so a second start carries on where the first stopped."
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 from fastapi import FastAPI
 
+from tradeforge.auth.config import AuthConfig, generate_key_text
+from tradeforge.auth.principal import RequestContext
+from tradeforge.auth.service import AuthService
 from tradeforge.bus import LiveClock
 from tradeforge.engine import TradingNode
 from tradeforge.engine.config import NodeConfig, VenueConfig
 from tradeforge.gateway import GatewayServices, ManualTrading, create_app
 from tradeforge.observability import get_logger
 from tradeforge.runtime.node_builder import build_node
+from tradeforge.store import Database, sqlite_url
 
 __all__ = ["embedded_app"]
 
@@ -44,11 +51,47 @@ def embedded_config(data_dir: Path) -> NodeConfig:
     )
 
 
-def embedded_app(data_dir: Path, *, clock: LiveClock | None = None) -> tuple[FastAPI, TradingNode]:
-    """The gateway app with the node it serves; the node starts and stops with the app."""
+def _key_files(auth: AuthConfig, keys_dir: Path) -> AuthConfig:
+    """The auth settings, with key files made on the first start when no key was configured
+    (random 256-bit keys, readable by the owner only)."""
+    changes: dict[str, str] = {}
+    for field, name in (("jwt_secret", "jwt.key"), ("secret_key", "secret.key")):
+        if getattr(auth, field) or getattr(auth, f"{field}_file"):
+            continue
+        path = keys_dir / name
+        if not path.exists():
+            keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(generate_key_text())
+        changes[f"{field}_file"] = str(path)
+    return msgspec.structs.replace(auth, **changes) if changes else auth
+
+
+def embedded_app(
+    data_dir: Path, *, auth_config: AuthConfig | None = None, clock: LiveClock | None = None
+) -> tuple[FastAPI, TradingNode, AuthService]:
+    """The gateway app with the node and auth service it serves; the node starts and stops
+    with the app. On the first start the admin user is created (its password from
+    ``auth.admin_password``, else generated and logged once)."""
+    clock = clock or LiveClock()
+    config = embedded_config(data_dir)
     manual = ManualTrading(strategy_id="manual", instruments=DEFAULT_INSTRUMENTS)
-    node = build_node(embedded_config(data_dir), data_dir=data_dir, clock=clock, extra=[manual])
-    app = create_app(GatewayServices(node=node, manual=manual, mode="paper"))
+    node = build_node(config, data_dir=data_dir, clock=clock, extra=[manual])
+    settings = _key_files(auth_config or AuthConfig(), data_dir / "platform" / "keys")
+    database = Database(config.database or sqlite_url(data_dir / "platform" / "journal.sqlite"))
+    database.upgrade()
+    auth = AuthService(config=settings, database=database, clock=clock)
+    created = auth.ensure_admin(settings.admin_username, settings.admin_password or None,
+                                RequestContext())  # fmt: skip
+    if created is not None and created[1] is not None:
+        print(
+            f"created user {settings.admin_username!r} with password {created[1]} "
+            "(shown once: change it, or set TRADEFORGE__AUTH__ADMIN_PASSWORD before the "
+            "first start)",
+            file=sys.stderr,
+        )
+    app = create_app(GatewayServices(node=node, manual=manual, auth=auth, mode="paper"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -62,4 +105,4 @@ def embedded_app(data_dir: Path, *, clock: LiveClock | None = None) -> tuple[Fas
             log.info("platform stopped cleanly")
 
     app.router.lifespan_context = lifespan
-    return app, node
+    return app, node, auth

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from tradeforge.auth.config import AuthConfig
 from tradeforge.data.config import DataConfig
 from tradeforge.observability.config import LogConfig
 from tradeforge.runtime.errors import ConfigurationError
@@ -46,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     data: DataConfig = msgspec.field(default_factory=DataConfig)
+    auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     sources: Mapping[str, Source] = msgspec.field(default_factory=dict)
 
     def source_of(self, key: str) -> Source:
@@ -94,7 +96,9 @@ def load_settings(
     winners: dict[str, RawValue] = {}
     for raw in layers:
         if raw.key not in types:
-            known = ", ".join(types)
+            section = raw.key.partition(".")[0]
+            same = [key for key in types if key.partition(".")[0] == section]
+            known = ", ".join(same) if same else "sections " + ", ".join(_sections())
             raise ConfigurationError(
                 f"unknown setting {raw.key!r} (from {raw.source}); known settings: {known}"
             )

@@ -16,7 +16,8 @@ def settings_as_json(settings: Settings) -> str:
     document: dict[str, dict[str, object]] = {}
     for entry in settings.entries():
         section, _, name = entry.key.partition(".")
-        document.setdefault(section, {})[name] = {"value": entry.value, "source": entry.source}
+        value = _redacted(name, entry.value)
+        document.setdefault(section, {})[name] = {"value": value, "source": entry.source}
     return msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
 
 
@@ -29,8 +30,20 @@ def settings_as_toml(settings: Settings) -> str:
         if section != current:
             lines += ["", f"[{section}]"]
             current = section
-        lines.append(f"{name} = {_toml_value(entry.value)}  # {entry.source}")
+        lines.append(f"{name} = {_toml_value(_redacted(name, entry.value))}  # {entry.source}")
     return "\n".join(lines) + "\n"
+
+
+_SECRET_ENDINGS = ("secret", "secrets", "secret_key", "secret_keys", "password")
+
+
+def _redacted(name: str, value: object) -> object:
+    """Secrets are never shown: a set one reads ``"***"``."""
+    if not name.endswith(_SECRET_ENDINGS):
+        return value
+    if isinstance(value, tuple | list):
+        return ["***" for _ in value]
+    return "***" if value else ""
 
 
 def _toml_value(value: object) -> str:

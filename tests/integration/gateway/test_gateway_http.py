@@ -18,6 +18,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 TRADEFORGE = Path(sys.executable).parent / "tradeforge"
+ADMIN_PASSWORD = "correct-horse-battery-staple"
 
 
 def _free_port() -> int:
@@ -38,6 +39,7 @@ class Platform:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFORGE__")}
+        env["TRADEFORGE__AUTH__ADMIN_PASSWORD"] = ADMIN_PASSWORD
         log = (self.data_dir / "up.log").open("ab")
         self.proc = subprocess.Popen(
             [str(TRADEFORGE), "--data-dir", str(self.data_dir), "up", "--port", str(self.port)],
@@ -53,6 +55,17 @@ class Platform:
                 pass
             time.sleep(0.2)
         raise RuntimeError("tradeforge up did not become ready in 60 s")
+
+    def login(self, username: str = "admin", password: str = ADMIN_PASSWORD) -> dict[str, str]:
+        """Log in; the headers of an authenticated request."""
+        answer = httpx.post(
+            self.url + "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def client(self, headers: dict[str, str] | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10, headers=headers or self.login())
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -81,7 +94,7 @@ def market(cid: str | None = None, **extra: object) -> dict[str, object]:
 
 
 def test_orders_fills_positions_and_idempotency(platform: Platform) -> None:
-    with httpx.Client(base_url=platform.url, timeout=10) as http:
+    with platform.client() as http:
         instruments = http.get("/api/v1/instruments").json()
         assert {i["id"] for i in instruments} == {"BTC/USDT.SIM", "ETH/USDT.SIM"}
         assert http.get("/api/v1/instruments/BTC/USDT.SIM").json()["tick_size"] == "0.01"
@@ -108,7 +121,7 @@ def test_orders_fills_positions_and_idempotency(platform: Platform) -> None:
 
 
 def test_bad_requests_get_problem_documents_and_change_nothing(platform: Platform) -> None:
-    with httpx.Client(base_url=platform.url, timeout=10) as http:
+    with platform.client() as http:
         before = http.get("/api/v1/orders", params={"limit": 500}).json()["items"]
         cases = [
             (market(instrument_id="DOGE/USDT.SIM"), 404),
@@ -143,7 +156,7 @@ def test_bad_requests_get_problem_documents_and_change_nothing(platform: Platfor
 
 
 def test_pagination_walks_every_order_once(platform: Platform) -> None:
-    with httpx.Client(base_url=platform.url, timeout=10) as http:
+    with platform.client() as http:
         for n in range(7):
             http.post("/api/v1/orders", json=market(f"page-{n}"))
         seen: list[str] = []
@@ -164,6 +177,7 @@ def test_pagination_walks_every_order_once(platform: Platform) -> None:
 
 def test_every_route_is_in_the_openapi_document(platform: Platform) -> None:
     spec = httpx.get(platform.url + "/api/v1/openapi.json").json()
+    assert httpx.get(platform.url + "/api/v1/orders").status_code == 401  # not without a token
     paths = set(spec["paths"])
     expected = {"/api/v1/orders", "/api/v1/orders/{client_order_id}", "/api/v1/fills",
                 "/api/v1/positions", "/api/v1/instruments", "/healthz", "/readyz"}  # fmt: skip
@@ -186,16 +200,22 @@ def test_websocket_streams_orders_and_trades(platform: Platform) -> None:
 
     import websockets
 
+    headers = platform.login()
+
     async def go() -> None:
         url = platform.url.replace("http", "ws") + "/api/v1/ws"
-        async with websockets.connect(url) as ws:
+        with pytest.raises(websockets.InvalidStatus):  # no token: refused at the handshake
+            async with websockets.connect(url):
+                pass
+        token = headers["Authorization"].partition(" ")[2]
+        async with websockets.connect(f"{url}?token={token}") as ws:
             await ws.send(
                 json.dumps({"op": "subscribe", "channels": ["orders", "trades:BTC/USDT.SIM"]})
             )
             ack = json.loads(await ws.recv())
             assert ack == {"op": "subscribed", "channels": ["orders", "trades:BTC/USDT.SIM"]}
             await ws.send(json.dumps({"op": "subscribe", "channels": ["trades:NOPE.SIM"]}))
-            async with httpx.AsyncClient(base_url=platform.url) as http:
+            async with httpx.AsyncClient(base_url=platform.url, headers=headers) as http:
                 placed = await http.post("/api/v1/orders", json=market("ws-1"))
                 assert placed.status_code == 201
             kinds: set[str] = set()
@@ -221,12 +241,61 @@ def test_websocket_streams_orders_and_trades(platform: Platform) -> None:
 
 
 def test_a_restart_keeps_the_orders(platform: Platform) -> None:
-    with httpx.Client(base_url=platform.url, timeout=10) as http:
+    with platform.client() as http:
         http.post("/api/v1/orders", json=market("keep-1"))
     platform.stop()
     platform.start()
-    with httpx.Client(base_url=platform.url, timeout=10) as http:
+    with platform.client() as http:
         kept = http.get("/api/v1/orders/keep-1")
         assert kept.status_code == 200
         assert kept.json()["status"] == "FILLED"
         assert http.post("/api/v1/orders", json=market("keep-1")).status_code == 200
+
+
+def test_roles_keys_and_other_peoples_orders(platform: Platform) -> None:
+    admin = platform.login()
+    with platform.client(admin) as http:
+        for name, role in (("alice", "trader"), ("bob", "trader"), ("vera", "viewer")):
+            body = {"username": name, "role": role, "password": f"pw-{role}-7-{len(name)}-xq"}
+            made = http.post("/api/v1/users", json=body)
+            assert made.status_code == 201, made.text
+    alice = platform.login("alice", "pw-trader-7-5-xq")
+    bob = platform.login("bob", "pw-trader-7-3-xq")
+    vera = platform.login("vera", "pw-viewer-7-4-xq")
+    with platform.client(alice) as http:
+        assert http.post("/api/v1/orders", json=market("alice-1")).status_code == 201
+        key = http.post("/api/v1/api-keys", json={"name": "reader", "scopes": ["read"]}).json()
+    with platform.client(bob) as http:
+        assert http.get("/api/v1/orders/alice-1").status_code == 404  # not bob's: not found
+        assert "alice-1" not in {
+            o["client_order_id"] for o in http.get("/api/v1/orders").json()["items"]
+        }
+        assert http.delete("/api/v1/orders/alice-1").status_code == 404
+        assert http.post("/api/v1/orders", json=market("alice-1")).status_code == 409
+        assert http.get("/api/v1/users").status_code == 403
+    with platform.client(vera) as http:
+        denied = http.post("/api/v1/orders", json=market("vera-1"))
+        assert denied.status_code == 403
+        assert http.get("/api/v1/instruments").status_code == 200
+    with platform.client({"Authorization": f"Bearer {key['secret']}"}) as http:
+        assert http.get("/api/v1/orders/alice-1").status_code == 200  # alice's read key
+        assert http.post("/api/v1/orders", json=market("key-1")).status_code == 403
+    with platform.client(admin) as http:
+        assert http.get("/api/v1/orders/alice-1").status_code == 200  # an admin sees all
+
+
+def test_refresh_rotates_and_a_replay_ends_the_session(platform: Platform) -> None:
+    login = httpx.post(platform.url + "/api/v1/auth/login",
+                       json={"username": "admin", "password": ADMIN_PASSWORD}).json()  # fmt: skip
+    first = httpx.post(platform.url + "/api/v1/auth/refresh",
+                       json={"refresh_token": login["refresh_token"]})  # fmt: skip
+    assert first.status_code == 200
+    replay = httpx.post(platform.url + "/api/v1/auth/refresh",
+                        json={"refresh_token": login["refresh_token"]})  # fmt: skip
+    assert replay.status_code == 401
+    newest = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    assert httpx.get(platform.url + "/api/v1/orders", headers=newest).status_code == 401
+    bad = httpx.post(platform.url + "/api/v1/auth/login",
+                     json={"username": "admin", "password": "wrong-password-123"})  # fmt: skip
+    assert bad.status_code == 401
+    assert bad.headers["content-type"] == "application/problem+json"

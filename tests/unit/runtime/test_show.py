@@ -64,7 +64,22 @@ def test_json_holds_value_and_source_per_key() -> None:
     }
 
 
+def test_secrets_are_never_shown() -> None:
+    settings = load_settings(
+        config_file=None,
+        environ={
+            "TRADEFORGE__AUTH__JWT_SECRET": "s3cr3t-value",
+            "TRADEFORGE__AUTH__ADMIN_PASSWORD": "pw",
+        },
+        overrides={},
+    )
+    for text in (settings_as_json(settings), settings_as_toml(settings)):
+        assert "s3cr3t-value" not in text
+        assert '"pw"' not in text
+        assert "***" in text
+
+
 def test_json_of_default_settings_lists_every_section() -> None:
     document = json.loads(settings_as_json(Settings()))
 
-    assert set(document) == {"log", "data"}
+    assert set(document) == {"log", "data", "auth"}

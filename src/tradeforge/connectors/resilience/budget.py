@@ -74,7 +74,7 @@ class RetryBudget:
         retries, requests = len(self._retries) + 1, len(self._requests) + 1
         # The reserve lets a quiet client retry at all; it is a floor, not an extra on top,
         # so a busy client stays within the ratio (RELIABILITY.md CON-4: retries <= 10 %).
-        return retries <= max(self._ratio * requests, self.reserve)
+        return retries <= self._ratio * requests or retries <= self.reserve
 
     def try_retry(self) -> bool:
         """Spend one retry if the budget allows it, counting it as a request sent now."""

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
+from tradeforge.auth.roles import Permission
 from tradeforge.domain import CurrencyPair, Instrument, InstrumentId, InvalidValue
 from tradeforge.gateway.problems import NotFound
 from tradeforge.gateway.schemas import InstrumentOut
+from tradeforge.gateway.security import requires
 from tradeforge.gateway.services import GatewayServices
 
 __all__ = ["instrument_out", "router"]
 
-router = APIRouter(prefix="/api/v1/instruments", tags=["instruments"])
+router = APIRouter(
+    prefix="/api/v1/instruments",
+    tags=["instruments"],
+    dependencies=[Depends(requires(Permission.MARKET_READ))],
+)
 
 
 def instrument_out(inst: Instrument) -> InstrumentOut:

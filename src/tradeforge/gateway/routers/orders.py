@@ -14,8 +14,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from tradeforge.auth.roles import Permission
 from tradeforge.domain import (
     ClientOrderId,
     Instrument,
@@ -33,6 +35,7 @@ from tradeforge.domain.errors import InvalidValue
 from tradeforge.gateway.problems import Conflict, NotFound, problem
 from tradeforge.gateway.routers.instruments import find_instrument
 from tradeforge.gateway.schemas import FillOut, OrderIn, OrderOut, OrderPage
+from tradeforge.gateway.security import Caller, requires
 from tradeforge.gateway.services import GatewayServices
 
 __all__ = ["order_out", "router"]
@@ -66,7 +69,18 @@ def _services(request: Request) -> GatewayServices:
     return services
 
 
-def _spec(request: Request, body: OrderIn) -> OrderSpec:
+def _owner_tag(caller: Caller) -> str:
+    return f"user:{caller.principal.user_id}"
+
+
+def _visible(order: Order, caller: Caller) -> bool:
+    """A caller sees its own orders; an admin sees every order (strategies' included)."""
+    if Permission.USERS_ADMIN in caller.principal.permissions:
+        return True
+    return _owner_tag(caller) in order.spec.tags
+
+
+def _spec(request: Request, body: OrderIn, caller: Caller) -> OrderSpec:
     services = _services(request)
     inst = find_instrument(request, body.instrument_id)
     _check_against(inst, body)
@@ -92,6 +106,7 @@ def _spec(request: Request, body: OrderIn) -> OrderSpec:
             time_in_force=TimeInForce(body.time_in_force),
             post_only=body.post_only,
             reduce_only=body.reduce_only,
+            tags=(_owner_tag(caller),),  # journaled with the order: who placed it
         )
     except (InvalidValue, ValueError, ArithmeticError) as exc:
         raise InvalidValue(str(exc)) from None
@@ -134,18 +149,28 @@ async def _wait(request: Request, done: Callable[[], bool]) -> None:
                         404: {"description": "unknown instrument"},
                         409: {"description": "client_order_id reused with other fields"},
                         422: {"description": "invalid or refused by pre-trade risk"}})  # fmt: skip
-async def place_order(request: Request, body: OrderIn, response: Response) -> Any:
+async def place_order(
+    request: Request,
+    body: OrderIn,
+    response: Response,
+    caller: Annotated[Caller, Depends(requires(Permission.ORDERS_WRITE))],
+) -> Any:
     services = _services(request)
-    spec = _spec(request, body)
+    spec = _spec(request, body, caller)
     node = services.node
     existing = node.oms.get(spec.client_order_id)
     if existing is not None:
-        if existing.strategy_id != services.manual.id or not _same(existing.spec, spec):
+        if not _visible(existing, caller) or not _same(existing.spec, spec):
             raise Conflict(
                 f"client_order_id {spec.client_order_id} is already used by another order"
             )
         response.status_code = 200
         return order_out(existing)
+    auth = services.auth
+    await run_in_threadpool(
+        auth.record, "order.place", caller.principal, caller.ctx,
+        target=spec.client_order_id.value,
+    )  # fmt: skip
     services.manual.ctx.submit(spec)
     order = node.oms.get(spec.client_order_id)
     if order is None:  # pragma: no cover - submit always creates it
@@ -167,14 +192,16 @@ async def place_order(request: Request, body: OrderIn, response: Response) -> An
 
 
 @router.get("/orders", response_model=OrderPage)
-async def list_orders(
+async def list_orders(  # noqa: PLR0917 - FastAPI reads the query parameters from the signature
     request: Request,
     status: Annotated[str | None, Query(pattern="^(open|closed|all)$")] = "all",
     instrument_id: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    caller: Annotated[Caller | None, Depends(requires(Permission.ORDERS_READ))] = None,
 ) -> OrderPage:
-    orders = list(_services(request).node.oms)  # in the order they were placed
+    assert caller is not None
+    orders = [o for o in _services(request).node.oms if _visible(o, caller)]  # oldest first
     if status == "open":
         orders = [o for o in orders if o.is_open]
     elif status == "closed":
@@ -193,31 +220,43 @@ async def list_orders(
     return OrderPage(items=[order_out(o) for o in page], next_cursor=token)
 
 
-def _order(request: Request, client_order_id: str) -> Order:
+def _order(request: Request, client_order_id: str, caller: Caller) -> Order:
     try:
         cid = ClientOrderId(client_order_id)
     except InvalidValue:
         raise NotFound(f"no order {client_order_id!r}") from None
     order = _services(request).node.oms.get(cid)
-    if order is None:
+    if order is None or not _visible(order, caller):  # another's order is not found (BOLA)
         raise NotFound(f"no order {client_order_id!r}")
     return order
 
 
 @router.get("/orders/{client_order_id}", response_model=OrderOut,
             responses={404: {"description": "no such order"}})  # fmt: skip
-async def get_order(request: Request, client_order_id: str) -> OrderOut:
-    return order_out(_order(request, client_order_id))
+async def get_order(
+    request: Request,
+    client_order_id: str,
+    caller: Annotated[Caller, Depends(requires(Permission.ORDERS_READ))],
+) -> OrderOut:
+    return order_out(_order(request, client_order_id, caller))
 
 
 @router.delete("/orders/{client_order_id}", response_model=OrderOut,
                responses={404: {"description": "no such order"},
                           409: {"description": "the order is no longer open"}})  # fmt: skip
-async def cancel_order(request: Request, client_order_id: str) -> OrderOut:
-    order = _order(request, client_order_id)
+async def cancel_order(
+    request: Request,
+    client_order_id: str,
+    caller: Annotated[Caller, Depends(requires(Permission.ORDERS_WRITE))],
+) -> OrderOut:
+    order = _order(request, client_order_id, caller)
     if not order.is_open:
         raise Conflict(f"order {client_order_id} is {order.status.value}, not open")
     services = _services(request)
+    await run_in_threadpool(
+        services.auth.record, "order.cancel", caller.principal, caller.ctx,
+        target=order.client_order_id.value,
+    )  # fmt: skip
     strategy = services.node.strategy(order.strategy_id)
     services.node.cancel(strategy, order.client_order_id)
     await _wait(request, lambda: not order.is_open)
@@ -229,9 +268,15 @@ async def list_fills(
     request: Request,
     client_order_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    caller: Annotated[Caller | None, Depends(requires(Permission.ORDERS_READ))] = None,
 ) -> list[FillOut]:
-    journal = _services(request).node.journal
-    rows = journal.fills(client_order_id)
+    assert caller is not None
+    node = _services(request).node
+    rows = []
+    for row in node.journal.fills(client_order_id):
+        order = node.oms.get(ClientOrderId(row["client_order_id"]))
+        if order is not None and _visible(order, caller):
+            rows.append(row)
     return [
         FillOut(
             trade_id=r["trade_id"], client_order_id=r["client_order_id"],

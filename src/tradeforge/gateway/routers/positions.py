@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
+from tradeforge.auth.roles import Permission
 from tradeforge.gateway.schemas import PositionOut
+from tradeforge.gateway.security import requires
 from tradeforge.gateway.services import GatewayServices
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/positions", tags=["positions"])
+router = APIRouter(
+    prefix="/api/v1/positions",
+    tags=["positions"],
+    dependencies=[Depends(requires(Permission.PORTFOLIO_READ))],
+)
 
 
 def _text(value: Decimal) -> str:

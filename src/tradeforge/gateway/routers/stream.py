@@ -17,10 +17,15 @@ from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
 
+from tradeforge.auth.errors import AuthenticationFailed
+from tradeforge.auth.principal import Principal, RequestContext
+from tradeforge.auth.roles import Permission
 from tradeforge.bus import Codec, Subscription
 from tradeforge.bus.topics import escape_token, join_topic
-from tradeforge.domain import InstrumentId, InvalidValue
+from tradeforge.domain import InstrumentId, InvalidValue, OrderEvent, TradeForgeError
+from tradeforge.gateway.security import authenticate
 from tradeforge.gateway.services import GatewayServices
 
 __all__ = ["router"]
@@ -57,6 +62,19 @@ def _topic(channel: str, services: GatewayServices) -> str:
 @router.websocket("/api/v1/ws")
 async def stream(ws: WebSocket) -> None:
     services: GatewayServices = ws.app.state.services
+    principal = await _authenticate(ws, services)
+    if principal is None:
+        await ws.close(code=1008, reason="authentication required")
+        return
+    admin = Permission.USERS_ADMIN in principal.permissions
+    owner = f"user:{principal.user_id}"
+
+    def visible(message: object) -> bool:
+        if admin or not isinstance(message, OrderEvent):
+            return True
+        order = services.node.oms.get(message.client_order_id)
+        return order is not None and owner in order.spec.tags
+
     await ws.accept()
     outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=OUTBOX)
     subs: dict[str, Subscription] = {}
@@ -65,6 +83,8 @@ async def stream(ws: WebSocket) -> None:
 
     def push(channel: str) -> Any:
         def handler(_topic: str, message: object) -> None:
+            if not visible(message):
+                return
             text = (
                 '{"channel":'
                 + json.dumps(channel)
@@ -106,6 +126,23 @@ async def stream(ws: WebSocket) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+
+
+async def _authenticate(ws: WebSocket, services: GatewayServices) -> Principal | None:
+    """The caller of a WebSocket, or None. Browsers cannot set headers on a WebSocket: the
+    access token (or API key) may come as the ``token`` query parameter instead."""
+    header = ws.headers.get("authorization", "")
+    token = header.partition(" ")[2].strip() if header.lower().startswith("bearer ") else ""
+    token = token or ws.query_params.get("token", "")
+    ctx = RequestContext(ip=ws.client.host if ws.client else None)
+    try:
+        if not token or len(token) > 8192:
+            raise AuthenticationFailed("send a token")
+        principal = await authenticate(services, token, ctx)
+        await run_in_threadpool(services.auth.require, principal, Permission.ORDERS_READ, ctx)
+    except TradeForgeError:
+        return None
+    return principal
 
 
 def _handle(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from tradeforge import __version__
+from tradeforge.auth.roles import Permission
 from tradeforge.gateway.schemas import VersionOut
+from tradeforge.gateway.security import requires
 from tradeforge.gateway.services import GatewayServices
 
 __all__ = ["router"]
@@ -33,6 +35,7 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-@router.get("/api/v1/system/version", tags=["system"], response_model=VersionOut)
+@router.get("/api/v1/system/version", tags=["system"], response_model=VersionOut,
+            dependencies=[Depends(requires(Permission.SYSTEM_READ))])  # fmt: skip
 async def version(request: Request) -> VersionOut:
     return VersionOut(version=__version__, mode=_services(request).mode)
