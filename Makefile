@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench soak install clean lock
+.PHONY: run test lint typecheck unit bench bench-exchange soak chaos install clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ install: $(STAMP)
 
 DEMO_DIR ?= .tradeforge-demo
 
-# The demo: 100,000 generated 1-minute bars (made once), an SMA crossover backtest, an HTML report.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The demo: 100,000 generated 1-minute bars (made once), an SMA crossover backtest with an HTML
+# report, then the platform itself (`tradeforge up`: API gateway and a paper-trading node) until
+# Ctrl-C. On its first start it prints the admin password, unless
+# TRADEFORGE__AUTH__ADMIN_PASSWORD is set.
 run: $(STAMP)
 	$(BIN)/tradeforge overview
 	test -f $(DEMO_DIR)/bars/SIM/BTC%2FUSDT/1m/dataset.json || \
@@ -28,6 +34,7 @@ run: $(STAMP)
 	$(BIN)/tradeforge --data-dir $(DEMO_DIR) backtest --strategy sma_cross \
 		--instrument BTC/USDT.SIM --timeframe 1m --param fast=10 --param slow=30 --param size=1 \
 		--cash 1000000 --fee 0.001 --report $(DEMO_DIR)/report.html
+	$(BIN)/tradeforge --data-dir $(DEMO_DIR) up --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -54,6 +61,18 @@ bench: $(BENCH_STAMP)
 # side by side); results in bench/SOAK_RESULTS.md.
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak
+
+# The long versions of the reliability tests (RELIABILITY.md): 100 random kills of the node,
+# 200 book gap/drop cycles, the long crash and state-machine runs. Tens of minutes.
+chaos: $(STAMP)
+	TF_CHAOS_RUNS=100 TF_BOOK_CYCLES=200 TF_OMS_LONG=1 TRADEFORGE_LONG_TESTS=1 \
+		$(BIN)/pytest -q -o timeout=3600 tests/integration/node \
+		tests/integration/sim_exchange/test_ccxt_venue.py tests/unit/auth
+
+# The simulated exchange (in-process venue, REST through CCXT, WebSocket streams): it needs no
+# extras (ccxt and websockets are dependencies); results in bench/EXCHANGE_RESULTS.md.
+bench-exchange: $(STAMP)
+	$(BIN)/python -m bench.exchange
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(BIN)/python
