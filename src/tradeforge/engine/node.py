@@ -74,7 +74,7 @@ from tradeforge.domain import (
     TradeTick,
     Venue,
 )
-from tradeforge.domain.errors import InvalidValue, RequestError, UnknownOrder
+from tradeforge.domain.errors import InvalidValue, RequestError, TemporaryError, UnknownOrder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
@@ -302,8 +302,18 @@ class TradingNode:
                 if (o.is_open or o.is_inflight) and o.instrument_id.venue == venue
             ]
             # Asked concurrently: each lookup may wait out the venue's visibility lag.
-            reports = await asyncio.gather(*(self._status(client, o) for o in mine))
+            reports = await asyncio.gather(
+                *(self._status(client, o) for o in mine), return_exceptions=True
+            )
             for order, report in zip(mine, reports, strict=True):
+                if isinstance(report, TemporaryError):  # no answer: nothing is decided
+                    log.warning("order not settled: the venue did not answer", venue=str(venue),
+                                client_order_id=order.client_order_id.value)  # fmt: skip
+                    if order.status is OrderStatus.SUBMITTED:
+                        self._spawn(self._inflight_check(client, order))
+                    continue
+                if isinstance(report, BaseException):
+                    raise report
                 if report is None:
                     if order.status is OrderStatus.SUBMITTED:
                         self._emit_rejected(order, "not found at the venue after a restart")
@@ -375,20 +385,27 @@ class TradingNode:
         return len(orders)
 
     async def _status(self, client: VenueClient, order: Order) -> OrderStatusReport | None:
-        """The venue's view of an order, asked over its visibility lag."""
+        """The venue's view of an order, asked over its visibility lag: None once the venue has
+        answered "unknown order" ``inflight_retries`` times. An error (a timeout, an open
+        circuit breaker) is no answer: ``TemporaryError`` after as many errors in a row."""
         _, interval, retries = self._inflight
-        for attempt in range(max(retries, 1)):
+        unknown = errors = 0
+        while True:
             try:
                 found = await client.order_status(order.instrument_id, order.client_order_id)
-            except RequestError:
-                return None
-            except TradeForgeError:
-                found = None
-            if found is not None:
-                return found
-            if attempt + 1 < retries:
-                await asyncio.sleep(interval)
-        return None
+            except TradeForgeError as exc:
+                errors += 1
+                if errors >= max(retries, 1):
+                    raise TemporaryError(
+                        f"order {order.client_order_id}: no answer from the venue: {exc}"
+                    ) from exc
+            else:
+                if found is not None:
+                    return found
+                unknown, errors = unknown + 1, 0
+                if unknown >= max(retries, 1):
+                    return None
+            await asyncio.sleep(interval)
 
     # ============================================================ market data
     async def _trade_stream(self, trades: AsyncIterator[TradeTick]) -> None:
@@ -500,20 +517,22 @@ class TradingNode:
         await self._apply_report(client, report)
 
     async def _inflight_check(self, client: VenueClient, order: Order) -> None:
-        """Ask the venue by client order id until it knows the order; never re-send it."""
-        first, interval, retries = self._inflight
-        await asyncio.sleep(first)
-        for _ in range(retries):
-            if order.status is not OrderStatus.SUBMITTED:
-                return
-            with contextlib.suppress(TradeForgeError):
-                found = await client.order_status(order.instrument_id, order.client_order_id)
-                if found is not None:
-                    await self._apply_report(client, found)
-                    return
-            await asyncio.sleep(interval)
-        if order.status is OrderStatus.SUBMITTED:
-            self._emit_rejected(order, "unknown at the venue after the in-flight checks")
+        """Ask the venue by client order id until it knows the order; never re-send it. Only
+        the venue's own "unknown order", over the in-flight checks, resolves it REJECTED."""
+        await asyncio.sleep(self._inflight[0])
+        while order.status is OrderStatus.SUBMITTED:
+            try:
+                found = await self._status(client, order)
+            except TemporaryError as exc:
+                cid = order.client_order_id.value
+                log.warning("no answer; the order stays in flight", client_order_id=cid,
+                            error=str(exc))  # fmt: skip
+                continue
+            if found is not None:
+                await self._apply_report(client, found)
+            elif order.status is OrderStatus.SUBMITTED:
+                self._emit_rejected(order, "unknown at the venue after the in-flight checks")
+            return
 
     def cancel(self, strategy: Strategy, client_order_id: ClientOrderId) -> None:
         """Ask the venue to cancel one order of the strategy."""
@@ -543,9 +562,10 @@ class TradingNode:
             report = await client.cancel(order.instrument_id, order.client_order_id)
         except UnknownOrder:
             self._crash_point("E")
-            found = await self._status(client, order)
-            if found is not None:
-                await self._apply_report(client, found)
+            with contextlib.suppress(TemporaryError):  # no answer: the order stays as it is
+                found = await self._status(client, order)
+                if found is not None:
+                    await self._apply_report(client, found)
             return
         except TradeForgeError as exc:
             log.warning(

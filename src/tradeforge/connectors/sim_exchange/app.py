@@ -326,10 +326,18 @@ def _private_routes(app: FastAPI, server: ExchangeServer, api: _Pipeline) -> Non
 
         return await api.run(request, handler, auth=_SIGNED, weight=1)
 
+    def _hidden(request: Request, created_ms: int) -> bool:  # the hide_orders fault
+        return server.faults.hides("GET", request.url.path, created_ms, ex.now_ms())
+
     @app.get("/api/v3/order")
     async def query_order(request: Request) -> JSONResponse:
-        return await api.run(request, lambda p, a: ex.find(api.need(a), p).to_json(), auth=_SIGNED,
-                         weight=4)  # fmt: skip
+        def handler(params: dict[str, str], a: Account | None) -> Any:
+            rec = ex.find(api.need(a), params)
+            if _hidden(request, rec.time_ms):
+                raise BinanceError.no_such_order()
+            return rec.to_json()
+
+        return await api.run(request, handler, auth=_SIGNED, weight=4)
 
     @app.delete("/api/v3/order")
     async def cancel_order(request: Request) -> JSONResponse:
@@ -339,10 +347,13 @@ def _private_routes(app: FastAPI, server: ExchangeServer, api: _Pipeline) -> Non
 
     @app.get("/api/v3/openOrders")
     async def open_orders(request: Request) -> JSONResponse:
+        def handler(params: dict[str, str], a: Account | None) -> Any:
+            found = ex.open_orders(api.need(a), params.get("symbol"))
+            return [o for o in found if not _hidden(request, o["time"])]
+
         return await api.run(
-            request, lambda p, a: ex.open_orders(api.need(a), p.get("symbol")), auth=_SIGNED,
-            weight=lambda p: 6 if p.get("symbol") else 80,
-        )  # fmt: skip
+            request, handler, auth=_SIGNED, weight=lambda p: 6 if p.get("symbol") else 80
+        )
 
     @app.delete("/api/v3/openOrders")
     async def cancel_open_orders(request: Request) -> JSONResponse:
@@ -354,7 +365,8 @@ def _private_routes(app: FastAPI, server: ExchangeServer, api: _Pipeline) -> Non
     async def all_orders(request: Request) -> JSONResponse:
         def handler(params: dict[str, str], a: Account | None) -> Any:
             limit = _int_param(params, "limit", 500, 1, 1000)
-            return ex.all_orders(api.need(a), params, limit)
+            found = ex.all_orders(api.need(a), params, limit)
+            return [o for o in found if not _hidden(request, o["time"])]
 
         return await api.run(request, handler, auth=_SIGNED, weight=20)
 

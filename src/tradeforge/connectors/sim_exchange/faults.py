@@ -12,7 +12,12 @@ endpoint ``POST /admin/faults`` (JSON ``{"kind": ..., "count": ..., "seconds": .
 - ``drop_ws``: close every WebSocket connection once;
 - ``skip_depth``: leave ``count`` update ids out of the depth streams (a sequence gap), of
   every symbol or only ``symbol``'s;
-- ``stale_snapshot``: answer ``depth`` with a snapshot older than the stream's next update.
+- ``stale_snapshot``: answer ``depth`` with a snapshot older than the stream's next update;
+- ``hide_orders``: for ``seconds`` after an order is taken, ``GET /api/v3/order`` answers -2013
+  ("Order does not exist.") for it and ``openOrders`` and ``allOrders`` leave it out, as
+  Binance's order queries lag its matching engine (22-62 s in a community test); the order
+  trades, cancels and streams as usual. It stays armed until cleared (``count`` is not spent);
+  ``fired`` counts the answers that hid an order.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = ["KINDS", "Fault", "Faults", "parse_fault"]
 
 KINDS = (
     "http_5xx", "delay", "drop_response", "rate_limit", "drop_ws", "skip_depth", "stale_snapshot",
+    "hide_orders",
 )  # fmt: skip
 _REQUEST_KINDS = ("http_5xx", "delay", "drop_response", "rate_limit", "stale_snapshot")
 
@@ -125,3 +131,16 @@ class Faults:
             self.fired[kind] += 1
             return fault
         return None
+
+    def hides(self, method: str, path: str, created_ms: int, now_ms: int) -> bool:
+        """True when a ``hide_orders`` fault keeps an order created at ``created_ms`` out of
+        this request's answer (counted in ``fired``; the fault is not spent)."""
+        for fault in self._armed:
+            if (
+                fault.kind == "hide_orders"
+                and fault.matches(method, path)
+                and now_ms - created_ms < fault.seconds * 1000
+            ):
+                self.fired["hide_orders"] += 1
+                return True
+        return False
