@@ -13,7 +13,8 @@ case costs about 430 of Binance's request weight (6,000 per IP per minute, which
 client respects), so at most 10 cases share one exchange server.
 
 ``make test`` runs the 36 cases at the 1st pass of each point; ``TF_OMS_LONG=1`` runs them at
-the 1st and at the 2nd pass (72 cases).
+the 1st and at the 2nd pass (72 cases). ``test_restart_within_the_visibility_lag`` is OMS-4
+after a crash (a 6 s lag; 30 s with ``TF_OMS_LONG=1``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.node.node_runner import NodeRunner
-from tests.integration.node.venue_checks import Venue, journal_vs_venue
+from tests.integration.node.venue_checks import Venue, journal_vs_venue, read_journal
 from tests.kit.databases import fresh_postgres
 from tests.kit.sim_exchange import RunningExchange
 
@@ -63,7 +64,10 @@ PG_CASES = SQLITE_CASES
 CASES_PER_SERVER = 10
 
 
-def node_toml(server: RunningExchange, database: str, kind: str, rounds: int) -> str:
+def node_toml(
+    server: RunningExchange, database: str, kind: str, rounds: int, inflight: str = "0.25, 3"
+) -> str:
+    interval, retries = inflight.split(",")
     return f"""
 mode = "live"
 timeframe = "1s"
@@ -71,8 +75,8 @@ base_currency = "USDT"
 database = "{database}"
 cancel_on_stop = true
 inflight_timeout = 0.5
-inflight_interval = 0.25
-inflight_retries = 3
+inflight_interval = {interval}
+inflight_retries = {retries}
 
 [[venues]]
 name = "SIM"
@@ -112,17 +116,23 @@ def add_account(runner: NodeRunner, server: RunningExchange, log: Path) -> dict[
     return account
 
 
-def run_case(
-    runner: NodeRunner, server: RunningExchange, case: Case, database: str, where: Path
-) -> list[str]:
-    """One case: crash at the point, restart, stop; the disagreements found (none passes)."""
+def crash_and_restart(
+    runner: NodeRunner,
+    server: RunningExchange,
+    case: Case,
+    database: str,
+    where: Path,
+    *,
+    inflight: str = "0.25, 3",
+) -> tuple[list[str], dict[str, str]]:
+    """Crash at the case's point, restart, stop: what went wrong, and the account used."""
     where.mkdir()
     log = where / "node.log"
     account = add_account(runner, server, log)
     env = {"TF_TEST_KEY": account["api_key"], "TF_TEST_SECRET": account["api_secret"]}
     trading, recovering = where / "trading.toml", where / "recovering.toml"
-    trading.write_text(node_toml(server, database, case.kind, rounds=case.n))
-    recovering.write_text(node_toml(server, database, case.kind, rounds=0))
+    trading.write_text(node_toml(server, database, case.kind, case.n, inflight))
+    recovering.write_text(node_toml(server, database, case.kind, 0, inflight))
     argv = ["--data-dir", str(where), "run", "--config"]
     pid = runner.start([*argv, str(trading)], env=env | {"TF_CRASH_AT": case.crash_at},
                        log=log)  # fmt: skip
@@ -131,13 +141,20 @@ def run_case(
         runner.signal(pid, signal.SIGKILL)
     if code != 137:
         return [f"{case.name}: the node did not crash at the point (exit {code}); log:\n"
-                + log.read_text()[-3000:]]  # fmt: skip
-    code = runner.call([*argv, str(recovering), "--for", "0.3"], env=env, log=log, timeout=90)
-    if code != 0:
-        return [f"{case.name}: the restarted node exited {code}; log:\n" + log.read_text()[-3000:]]
-    if "strategy failed" in log.read_text():
-        return [f"{case.name}: a strategy failed; log:\n" + log.read_text()[-3000:]]
-    problems = journal_vs_venue(Venue(server, account), database, START)
+                + log.read_text()[-3000:]], account  # fmt: skip
+    code = runner.call([*argv, str(recovering), "--for", "0.3"], env=env, log=log, timeout=120)
+    if code != 0 or "strategy failed" in log.read_text():
+        return [f"{case.name}: the restarted node exited {code}; log:\n"
+                + log.read_text()[-3000:]], account  # fmt: skip
+    return [], account
+
+
+def run_case(
+    runner: NodeRunner, server: RunningExchange, case: Case, database: str, where: Path
+) -> list[str]:
+    """One case: crash at the point, restart, stop; the disagreements found (none passes)."""
+    problems, account = crash_and_restart(runner, server, case, database, where)
+    problems = problems or journal_vs_venue(Venue(server, account), database, START)
     return [f"{case.name}: {p}" for p in problems]
 
 
@@ -172,3 +189,35 @@ def test_crash_matrix_postgresql(
     with contextlib.ExitStack() as stack:
         urls = {case: stack.enter_context(fresh_postgres()) for case in PG_CASES}
         run_matrix(runner, exchange_factory, PG_CASES, tmp_path, urls.__getitem__)
+
+
+def test_restart_within_the_visibility_lag(
+    runner: NodeRunner, exchange_factory: Callable[..., RunningExchange], tmp_path: Path
+) -> None:
+    """OMS-4 after a crash: the venue hides orders for ``LAG`` s (Binance's lag) and the node
+    crashes before it journals the ack (C) or a fill (D), then restarts at once, while its
+    orders are still hidden. Its reconciliation asks over the lag (``inflight_interval`` x
+    ``inflight_retries`` > lag): 0 orders resolved REJECTED or lost, journal = venue."""
+    lag = 30.0 if LONG else 6.0
+    server = start_server(exchange_factory)
+    server.admin("POST", "/admin/faults", {"kind": "hide_orders", "seconds": lag})
+    inflight = f"1.0, {int(lag) + 3}"
+    cases = [Case(point, kind, 1) for point in "CD" for kind in ("limit", "market")]
+
+    def one(case: Case) -> tuple[list[str], dict[str, str]]:
+        where = tmp_path / case.name
+        db = f"sqlite:///{where}.sqlite"
+        return crash_and_restart(runner, server, case, db, where, inflight=inflight)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(pool.map(one, cases))
+    problems = [p for found, _ in done for p in found]
+    server.admin("DELETE", "/admin/faults")  # the checks see every order
+    for case, (_, account) in zip(cases, done, strict=True):
+        database = f"sqlite:///{tmp_path / case.name}.sqlite"
+        orders, _ = read_journal(database)
+        problems += [f"{case.name}: {o['client_order_id']} REJECTED" for o in orders
+                     if o["status"] == "REJECTED"]  # fmt: skip
+        found = journal_vs_venue(Venue(server, account), database, START)
+        problems += [f"{case.name}: {p}" for p in found]
+    assert problems == [], "\n".join(problems)
