@@ -79,7 +79,11 @@ def map_ccxt_error(
     if isinstance(exc, ccxt.ExchangeError):
         # The venue answered with an error CCXT could not classify: a request problem.
         return InvalidOrder(text) if client_order_id is not None else RequestError(text)
-    return TemporaryError(f"{text} ({type(exc).__name__})")
+    # Anything else is not an answer from the venue: for a write, its outcome is unknown.
+    text = f"{text} ({type(exc).__name__})"
+    if client_order_id is not None:
+        return UnknownOutcome(text, client_order_id=client_order_id)
+    return TemporaryError(text)
 
 
 def _venue_words(exc: BaseException) -> str:

@@ -443,14 +443,14 @@ def test_oco_lists_lock_once_and_one_leg_cancels_the_other(server: RunningExchan
                     "side": "BUY",
                     "quantity": "0.01",
                     "price": f"{bid * Decimal('0.5'):.2f}",
-                    "stopPrice": f"{ask + Decimal('0.01'):.2f}",
+                    "stopPrice": f"{ask:.2f}",  # the next buy at the ask triggers it
                     "stopLimitPrice": f"{ask * Decimal('1.2'):.2f}",
                     "stopLimitTimeInForce": "GTC",
                 }
             )
             ids = {o["clientOrderId"]: o["orderId"] for o in near["orders"]}
             assert len(ids) == 2
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             statuses: dict[str, str] = {}
             while time.monotonic() < deadline:
                 statuses = {
