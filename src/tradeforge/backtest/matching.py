@@ -57,6 +57,9 @@ class MatchingEngine(PathWalking):
         self._tick = instrument.tick_size.as_decimal()
         self._lot = instrument.lot_size.as_decimal()
         self._orders: dict[ClientOrderId, WorkingOrder] = {}
+        # OCO members whose sibling filled or closed before they arrived (a list's first leg
+        # can fill on arrival): they are cancelled as soon as they reach the venue.
+        self._oco_gone: set[ClientOrderId] = set()
         self._seq = 0
         self._prefix = id_prefix
         self._last: Decimal | None = None
@@ -139,6 +142,10 @@ class MatchingEngine(PathWalking):
         order.held = held
         self._orders[order.id] = order
         self._listener.order_accepted(order, ts)
+        if order.id in self._oco_gone:
+            self._oco_gone.discard(order.id)
+            self._close(order, "OCO sibling filled", ts, cascade=False)
+            return order
         if not held:
             self._arrive(order, ts)
         return order
@@ -447,6 +454,8 @@ class MatchingEngine(PathWalking):
                 sibling = self._orders.get(sibling_id)
                 if sibling is not None:
                     self._close(sibling, "OCO sibling filled", ts, cascade=False)
+                else:  # not here yet (submitted after this leg): cancelled when it arrives
+                    self._oco_gone.add(sibling_id)
 
     def _after_done(self, order: WorkingOrder, ts: int) -> None:
         """Release or cancel the OTO children of an order that is finished."""
