@@ -77,6 +77,7 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     inflight_timeout: float = 5.0  # seconds before an unanswered order is looked up
     inflight_interval: float = 2.0  # between lookups (the venue's visibility lag)
     inflight_retries: int = 5
+    reconcile_every_s: float = 60.0  # periodic check of open orders and fills (0: only at start)
     venues: list[VenueConfig] = msgspec.field(default_factory=list)
     strategies: list[StrategyConfig] = msgspec.field(default_factory=list)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)

@@ -149,6 +149,7 @@ class TradingNode:
         inflight_retries: int = 5,
         id_prefix: str = "N",
         bus: InMemoryBus | None = None,
+        reconcile_every_s: float = 60.0,
     ) -> None:
         self.clock = clock
         self.venues = venues
@@ -159,6 +160,8 @@ class TradingNode:
         self.base_currency = base_currency
         self.risk = risk or RiskEngine()
         self.cancel_on_stop = cancel_on_stop
+        self.reconcile_every_s = reconcile_every_s
+        self._reconciling = False
         self._inflight = (inflight_timeout, inflight_interval, inflight_retries)
         self.oms = OrderManager()
         # What happens in the node, for the gateway's streams and other listeners:
@@ -223,14 +226,19 @@ class TradingNode:
         for client in self.venues.values():
             self._streams.add(self._spawn(self._order_stream(client.order_updates())))
         self.clock.set_timer("node:bars", self.timeframe.nanos // 10, self._flush_bars)
+        if self.reconcile_every_s > 0:
+            self.clock.set_timer(
+                "node:reconcile", int(self.reconcile_every_s * 1e9), self._reconcile_timer
+            )
         return self.report
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop strategies, let in-flight requests finish, cancel open orders when configured,
         then close the streams and venues."""
         self.running = False
-        with contextlib.suppress(TradeForgeError):
-            self.clock.cancel_timer("node:bars")
+        for timer in ("node:bars", "node:reconcile"):
+            with contextlib.suppress(TradeForgeError):
+                self.clock.cancel_timer(timer)
         for strategy in self.strategies:
             if strategy.id not in self._stopped:
                 self._call(strategy, "on_stop", strategy.on_stop)
@@ -339,6 +347,24 @@ class TradingNode:
                         log.warning("external order at the venue", venue=str(venue),
                                     client_order_id=report.client_order_id.value)  # fmt: skip
         return self.report
+
+    def _reconcile_timer(self, _: TimeEvent) -> None:
+        """Periodic reconciliation: open and in-flight orders checked against the venues, so a
+        missed update (a stream gap, a lost fill) is repaired within one interval."""
+        if self._reconciling or not self.running:
+            return
+
+        async def run() -> None:
+            self._reconciling = True
+            try:
+                await self.reconcile()
+                await self.refresh_balances()
+            except TradeForgeError as exc:
+                log.warning("periodic reconciliation failed", error=str(exc))
+            finally:
+                self._reconciling = False
+
+        self._spawn(run())
 
     async def refresh_balances(self) -> None:
         """Read every venue's balances into the snapshot strategies see (and risk checks)."""

@@ -141,4 +141,5 @@ def build_node(
         inflight_timeout=config.inflight_timeout,
         inflight_interval=config.inflight_interval,
         inflight_retries=config.inflight_retries,
+        reconcile_every_s=config.reconcile_every_s,
     )

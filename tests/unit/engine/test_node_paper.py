@@ -246,3 +246,50 @@ def test_the_kill_switch_cancels_blocks_and_survives_a_restart(tmp_path: Path) -
             await node.stop()
 
     asyncio.run(go())
+
+
+class _Deaf(SimVenueClient):
+    """A venue whose own-order stream never delivers (a dead user-data connection)."""
+
+    def order_updates(self):  # type: ignore[no-untyped-def, override]
+        async def never():  # type: ignore[no-untyped-def]
+            await asyncio.Event().wait()
+            yield None
+
+        return never()
+
+
+def test_periodic_reconciliation_repairs_what_the_stream_missed(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = LiveClock()
+        inst = spot_pair(IID, price_precision=2, size_precision=5, fee=Decimal("0.001"))
+        market = RandomMarket(inst, seed=4, start_price=Decimal(30000), events_per_second=400)
+        venue = _Deaf(
+            instruments=[inst], balances=[Money("100000", USDT)], clock=clock, feeds=[market],
+            feed_interval_ns=20_000_000,
+        )  # fmt: skip
+        db = Database(sqlite_url(tmp_path / "journal.sqlite"))
+        db.upgrade()
+        quoter = Quoter(instruments=[IID])
+        node = TradingNode(
+            clock=clock, venues={IID.venue: venue}, strategies=[quoter],
+            journal=SqlOrderJournal(db), timeframe=Timeframe.from_str("1s"), base_currency=USDT,
+            reconcile_every_s=0.3,
+        )  # fmt: skip
+        await node.start()
+        try:
+            async with asyncio.timeout(20):
+                while not await venue.open_orders(IID):
+                    await asyncio.sleep(0.05)
+            target = (await venue.open_orders(IID))[0]
+            await venue.cancel(IID, target.client_order_id)  # behind the node's back
+            order = node.oms.get(target.client_order_id)
+            assert order is not None
+            async with asyncio.timeout(5):
+                while order.status is not OrderStatus.CANCELED:
+                    await asyncio.sleep(0.05)
+        finally:
+            await node.stop()
+        db.dispose()
+
+    asyncio.run(go())
