@@ -15,7 +15,19 @@ from fastapi import FastAPI, Request, Response
 
 from tradeforge import __version__
 from tradeforge.gateway.problems import install_problem_handlers, problem
-from tradeforge.gateway.routers import auth, instruments, orders, positions, stream, system
+from tradeforge.gateway.routers import (
+    auth,
+    backtests,
+    instruments,
+    market,
+    orders,
+    positions,
+    reconciliation,
+    risk,
+    strategies,
+    stream,
+    system,
+)
 from tradeforge.gateway.services import GatewayServices
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -54,6 +66,7 @@ def create_app(services: GatewayServices) -> FastAPI:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    for module in (system, auth, instruments, orders, positions, stream):
+    for module in (system, auth, instruments, market, orders, positions, strategies, backtests,
+                   risk, reconciliation, stream):  # fmt: skip
         app.include_router(module.router)
     return app

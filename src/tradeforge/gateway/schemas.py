@@ -6,17 +6,35 @@ the way through.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "BacktestIn",
+    "BacktestJobOut",
+    "BacktestResultOut",
+    "BacktestTradeOut",
+    "BacktestTradePage",
+    "CandleOut",
+    "CandlesOut",
+    "DenialOut",
+    "EquityOut",
     "FillOut",
     "InstrumentOut",
+    "KillSwitchIn",
+    "KillSwitchOut",
     "OrderIn",
     "OrderOut",
     "OrderPage",
     "PositionOut",
+    "ReconciliationOut",
+    "RiskLimitsIn",
+    "RiskLimitsOut",
+    "StrategyErrorOut",
+    "StrategyInfoOut",
+    "StrategyOut",
+    "TickerOut",
     "VersionOut",
 ]
 
@@ -119,3 +137,214 @@ class PositionOut(_Out):
     realized_pnl: DecimalStr
     unrealized_pnl: DecimalStr | None
     last_price: DecimalStr | None
+
+
+# ------------------------------------------------------------------ market data
+class CandleOut(_Out):
+    """One bar: ``time`` is its open (UTC, ISO-8601)."""
+
+    time: str
+    open: DecimalStr
+    high: DecimalStr
+    low: DecimalStr
+    close: DecimalStr
+    volume: DecimalStr
+
+
+class CandlesOut(_Out):
+    """Bars of one instrument, oldest first. ``source`` is ``live`` (what the node built from
+    trades since it started) or ``history`` (the catalog); for history, ``next_start`` is where
+    the next page starts (None at the end of the range)."""
+
+    instrument_id: str
+    timeframe: str
+    source: Literal["live", "history"]
+    candles: list[CandleOut]
+    next_start: str | None = None
+
+
+class TickerOut(_Out):
+    """The last price and the last 24 hours as the node saw them (its closed bars of that
+    window; ``since`` is the open of the first, None when it has none yet)."""
+
+    instrument_id: str
+    last_price: DecimalStr | None
+    open_24h: DecimalStr | None
+    high_24h: DecimalStr | None
+    low_24h: DecimalStr | None
+    volume_24h: DecimalStr
+    change_24h: DecimalStr | None
+    change_pct_24h: DecimalStr | None
+    bars_24h: int
+    since: str | None
+    as_of: str
+
+
+# ------------------------------------------------------------------ risk
+class RiskLimitsOut(_Out):
+    """The effective pre-trade risk configuration (``docs/risk.md``; decimals as strings)."""
+
+    limits: dict[str, Any]
+
+
+class RiskLimitsIn(BaseModel):
+    """A whole new risk configuration (keys left out take their defaults) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limits: dict[str, Any] = Field(examples=[{"max_order_quantity": "2", "collar_pct": "5"}])
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class KillSwitchIn(BaseModel):
+    """Trip the kill switch of the node (``global``), its account, or one strategy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Literal["global", "account", "strategy"] = "global"
+    id: str | None = Field(default=None, min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class KillSwitchOut(_Out):
+    """A kill switch: on since ``since`` (by, why), or off."""
+
+    scope: str
+    active: bool
+    since: str | None = None
+    by: str | None = None
+    reason: str | None = None
+    cancelled: int | None = None
+
+
+class DenialOut(_Out):
+    """An order pre-trade risk refused (``reason`` is the ``DenyReason`` code)."""
+
+    client_order_id: str
+    strategy_id: str
+    instrument_id: str
+    reason: str
+    message: str
+    time: str
+
+
+# ------------------------------------------------------------------ backtests
+class BacktestIn(BaseModel):
+    """A backtest to run as a job: a registered strategy and its parameters over catalog
+    datasets. ``start``/``end`` are ISO-8601 (UTC when naive; ``end`` exclusive)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str = Field(examples=["sma_cross"], min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, examples=[{"fast": 10, "slow": 30}])
+    instrument_ids: list[str] = Field(examples=[["BTC/USDT.SIM"]], min_length=1, max_length=10)
+    timeframe: str = Field(default="1m", max_length=8)
+    start: str | None = Field(default=None, max_length=40)
+    end: str | None = Field(default=None, max_length=40)
+    cash: DecimalStr = Field(default="1000000", max_length=40, pattern=r"^\d+(\.\d+)?$")
+    fee: DecimalStr | None = Field(default=None, max_length=40, pattern=r"^\d+(\.\d+)?$")
+
+
+class BacktestJobOut(_Out):
+    """A backtest job: ``state`` is queued, running, succeeded or failed; ``progress`` 0 to 1;
+    ``warnings`` are strategy errors of a finished run."""
+
+    id: str
+    state: str
+    progress: float
+    error: str | None
+    warnings: list[str]
+    created: str
+    started: str | None
+    finished: str | None
+    request: BacktestIn
+
+
+class BacktestTradeOut(_Out):
+    """One round trip (``pnl`` before ``fees``, both in ``currency``)."""
+
+    instrument_id: str
+    strategy_id: str
+    side: str
+    quantity: DecimalStr
+    entry_time: str
+    exit_time: str
+    entry_price: DecimalStr
+    exit_price: DecimalStr
+    pnl: DecimalStr
+    fees: DecimalStr
+    currency: str
+
+
+class BacktestTradePage(_Out):
+    """One page of trades, oldest first; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    items: list[BacktestTradeOut]
+    total: int
+    next_cursor: str | None
+
+
+class EquityOut(_Out):
+    """The equity curve at bar closes, thinned to at most ``points`` points (float64)."""
+
+    time: list[str]
+    equity: list[float]
+
+
+class BacktestResultOut(_Out):
+    """What a finished backtest produced (money exact, as strings, in ``currency``)."""
+
+    id: str
+    currency: str
+    initial_cash: DecimalStr
+    final_cash: DecimalStr
+    final_equity: DecimalStr
+    realized_pnl: DecimalStr
+    fees: DecimalStr
+    open_cost: DecimalStr
+    bars: int
+    orders: int
+    fills: int
+    metrics: dict[str, Any]
+    errors: list[str]
+    trades: BacktestTradePage
+    equity: EquityOut
+
+
+# ------------------------------------------------------------------ strategies
+class StrategyInfoOut(_Out):
+    """A registered strategy: its parameters as the optimiser and forms read them."""
+
+    name: str
+    description: str
+    parameters: dict[str, dict[str, Any]]
+
+
+class StrategyErrorOut(_Out):
+    """A strategy hook that raised (the node stopped the strategy)."""
+
+    hook: str
+    time: str | None
+    message: str
+
+
+class StrategyOut(_Out):
+    """A strategy the node runs: ``state`` is running, stopped or failed."""
+
+    id: str
+    name: str
+    instruments: list[str]
+    params: dict[str, Any]
+    state: Literal["running", "stopped", "failed"]
+    open_orders: int
+    errors: list[StrategyErrorOut]
+
+
+# ------------------------------------------------------------------ reconciliation
+class ReconciliationOut(_Out):
+    """What the node's last reconciliation with its venues found and did."""
+
+    adopted: list[str]
+    resolved: list[str]
+    fills_applied: int
+    external: list[str]
