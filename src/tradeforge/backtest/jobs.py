@@ -278,12 +278,14 @@ class BacktestJobs:
         end_ns = _time("end", request.end)
         if start_ns is not None and end_ns is not None and end_ns <= start_ns:
             raise InvalidJob("end", f"end {request.end} is not after start {request.start}")
-        rows = 0
+        rows, catalog = 0, self._catalog
         for k, iid in enumerate(ids):
             try:
-                info = self._catalog.info(iid, frame)
-            except DatasetNotFound as exc:
-                raise InvalidJob(f"instrument_ids.{k}", str(exc)) from None
+                info = catalog.info(iid, frame)
+            except DatasetNotFound:  # its message names the directory: not for callers
+                known = ", ".join(f"{d.instrument_id} {d.timeframe}" for d in catalog.datasets())
+                detail = f"no {frame} history of {iid} (datasets: {known or 'none'})"
+                raise InvalidJob(f"instrument_ids.{k}", detail) from None
             lo = max(info.first_ts, start_ns if start_ns is not None else info.first_ts)
             hi = min(info.last_ts + frame.nanos, end_ns if end_ns is not None else 1 << 62)
             if hi <= lo:

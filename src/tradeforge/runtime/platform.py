@@ -17,10 +17,13 @@ from fastapi import FastAPI
 from tradeforge.auth.config import AuthConfig, generate_key_text
 from tradeforge.auth.principal import RequestContext
 from tradeforge.auth.service import AuthService
+from tradeforge.backtest.jobs import BacktestJobs
 from tradeforge.bus import LiveClock
+from tradeforge.data import Catalog
 from tradeforge.engine import TradingNode
 from tradeforge.engine.config import NodeConfig, VenueConfig
 from tradeforge.gateway import GatewayServices, ManualTrading, create_app
+from tradeforge.gateway.routers.risk import restore_limits
 from tradeforge.observability import get_logger
 from tradeforge.runtime.node_builder import build_node
 from tradeforge.store import Database, sqlite_url
@@ -91,16 +94,24 @@ def embedded_app(
             "first start)",
             file=sys.stderr,
         )
-    app = create_app(GatewayServices(node=node, manual=manual, auth=auth, mode="paper"))
+    catalog = Catalog(data_dir)  # the history catalog lives in the data directory
+    backtests = BacktestJobs(catalog=catalog, directory=data_dir / "platform" / "backtests",
+                             clock=clock)  # fmt: skip
+    services = GatewayServices(node=node, manual=manual, auth=auth, mode="paper",
+                               catalog=catalog, backtests=backtests)  # fmt: skip
+    app = create_app(services)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         report = await node.start()
+        if restore_limits(node):
+            log.info("risk limits set over the API restored")
         log.info("platform ready", adopted=len(report.adopted), resolved=len(report.resolved),
                  external=len(report.external))  # fmt: skip
         try:
             yield
         finally:
+            backtests.close()
             await node.stop()
             log.info("platform stopped cleanly")
 

@@ -141,8 +141,9 @@ def _history(
         raise NotFound("this platform has no history catalog")
     try:
         info = catalog.info(inst.id, frame)
-    except DatasetNotFound as exc:
-        raise NotFound(str(exc)) from None
+    except DatasetNotFound:
+        known = ", ".join(f"{d.instrument_id} {d.timeframe}" for d in catalog.datasets())
+        raise NotFound(f"no {frame} history of {inst.id} (datasets: {known or 'none'})") from None
     price_p, size_p = info.price_precision, info.size_precision
     rows: list[CandleOut] = []
     next_start = None

@@ -97,9 +97,7 @@ async def put_limits(
     try:
         config = msgspec.convert(body.limits, RiskConfig)
     except msgspec.ValidationError as exc:
-        at = re.search(r"at `\$\.?([^`]*)`", str(exc))
-        field = f"limits.{at[1]}" if at and at[1] else "limits"
-        return _invalid(request, field, str(exc))
+        return _invalid(request, _field_of(str(exc)), str(exc))
     except (ConfigurationError, InvalidValue) as exc:
         at = re.match(r"risk\.(\S+?):?\s", str(exc))
         return _invalid(request, f"limits.{at[1]}" if at else "limits", str(exc))
@@ -118,6 +116,14 @@ async def put_limits(
         target="risk.limits", detail={"reason": body.reason, **changes},
     )  # fmt: skip
     return RiskLimitsOut(limits=msgspec.to_builtins(config))
+
+
+def _field_of(message: str) -> str:
+    """The body field a msgspec message names: ``... - at `$.a[...].b``` (plus an unknown key)."""
+    at = re.search(r"at `\$\.?([^`]*)`", message)
+    unknown = re.search(r"unknown field `([^`]+)`", message)
+    parts = ["limits", *(p for p in (at[1] if at else "", unknown[1] if unknown else "") if p)]
+    return ".".join(parts)
 
 
 def _scope(request: Request, kind: str, ident: str | None) -> Scope | JSONResponse:
