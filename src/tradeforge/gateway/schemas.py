@@ -342,7 +342,7 @@ class StrategyOut(_Out):
 
 # ------------------------------------------------------------------ reconciliation
 class ReconciliationOut(_Out):
-    """What the node's last reconciliation with its venues found and did."""
+    """What the node's reconciliations with its venues found and did since it started."""
 
     adopted: list[str]
     resolved: list[str]
