@@ -1,7 +1,8 @@
 """``create_app``: the FastAPI application of the API gateway.
 
 Every response carries an ``X-Request-ID`` (the caller's, or a new one) that also goes into the
-logs; bodies over 1 MiB are refused with 413 before they are read; errors are problem
+logs, and the security headers of ``edge.security_headers``; bodies over 1 MiB are refused with
+413; rate limits and CORS are applied at the edge (``edge.GatewayEdge``); errors are problem
 documents (``problems.py``). The OpenAPI document is at ``/api/v1/openapi.json``, the
 interactive docs at ``/docs``.
 """
@@ -14,7 +15,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from tradeforge import __version__
+from tradeforge.gateway.config import GatewayConfig
+from tradeforge.gateway.edge import GatewayEdge, security_headers
 from tradeforge.gateway.problems import install_problem_handlers, problem
+from tradeforge.gateway.rate_limit import MemoryRateLimiter, RateLimiter
 from tradeforge.gateway.routers import (
     auth,
     backtests,
@@ -35,8 +39,15 @@ __all__ = ["MAX_BODY_BYTES", "create_app"]
 MAX_BODY_BYTES = 1 << 20
 
 
-def create_app(services: GatewayServices) -> FastAPI:
-    """The gateway over ``services``."""
+def create_app(
+    services: GatewayServices,
+    *,
+    gateway: GatewayConfig | None = None,
+    limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """The gateway over ``services``, with the ``[gateway]`` settings and a rate limiter
+    (default: in this process's memory)."""
+    config = gateway or GatewayConfig()
     app = FastAPI(
         title="TradeForge API",
         version=__version__,
@@ -47,6 +58,8 @@ def create_app(services: GatewayServices) -> FastAPI:
     )
     app.state.services = services
     install_problem_handlers(app)
+    app.add_middleware(GatewayEdge, config=config, limiter=limiter or MemoryRateLimiter(),
+                       max_body_bytes=MAX_BODY_BYTES)  # fmt: skip
 
     @app.middleware("http")
     async def request_context(
@@ -62,7 +75,7 @@ def create_app(services: GatewayServices) -> FastAPI:
         else:
             response = await call_next(request)
         response.headers["X-Request-ID"] = request_id
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.update(security_headers(request.url.path, request.url.scheme, config))
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -2,9 +2,10 @@
 
 ``requires(permission)`` is the dependency every protected route declares. It reads
 ``Authorization: Bearer <access token>`` or ``Authorization: Bearer tf_…`` (an API key),
-asks the auth service (in a worker thread: hashing and the database are blocking), and checks
-the permission (a refusal is audited by the service). The result carries the principal and the
-request context (ip, request id, user agent) the service records in its audit log.
+asks the auth service (in a worker thread: hashing and the database are blocking), counts the
+request against the caller's rate limits (``edge.charge_principal``), and checks the permission
+(a refusal is audited by the service). The result carries the principal and the request context
+(ip, request id, user agent) the service records in its audit log.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from tradeforge.auth.errors import AuthenticationFailed
 from tradeforge.auth.principal import Principal, RequestContext
 from tradeforge.auth.roles import Permission
+from tradeforge.gateway.edge import charge_principal
 from tradeforge.gateway.services import GatewayServices
 
 __all__ = ["Caller", "context_of", "requires"]
@@ -41,11 +43,15 @@ def context_of(request: Request) -> RequestContext:
 
 
 async def authenticate(services: GatewayServices, token: str, ctx: RequestContext) -> Principal:
-    """The principal of a bearer token (an access token, or an API key)."""
+    """The principal of a bearer token (an access token, or an API key), counted against its
+    user's and key's rate limits (RateLimited when one is exhausted)."""
     auth = services.auth
     if token.startswith("tf_"):
-        return await run_in_threadpool(auth.authenticate_api_key, token, ctx)
-    return await run_in_threadpool(auth.authenticate, token)
+        principal = await run_in_threadpool(auth.authenticate_api_key, token, ctx)
+    else:
+        principal = await run_in_threadpool(auth.authenticate, token)
+    await charge_principal(principal)
+    return principal
 
 
 def bearer(request: Request) -> str:

@@ -36,8 +36,12 @@ def up_command(invocation: _Invocation, host: str, port: int) -> None:
 
     from tradeforge.runtime.platform import embedded_app  # noqa: PLC0415
 
-    data_dir = Path(invocation.settings.data.path)
-    app, _node, _auth = embedded_app(data_dir, auth_config=invocation.settings.auth)
+    settings = invocation.settings
+    data_dir = Path(settings.data.path)
+    app, _node, _auth = embedded_app(data_dir, auth_config=settings.auth,
+                                     gateway=settings.gateway, redis=settings.redis)  # fmt: skip
     click.echo(f"TradeForge on http://{host}:{port}  (API docs: http://{host}:{port}/docs; "
                f"data: {data_dir})", err=True)  # fmt: skip
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    proxies = settings.gateway.trusted_proxies  # X-Forwarded-* believed from these only
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=bool(proxies),
+                forwarded_allow_ips=",".join(proxies) or None)  # fmt: skip

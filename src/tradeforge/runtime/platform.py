@@ -15,6 +15,7 @@ import msgspec
 from fastapi import FastAPI
 
 from tradeforge.auth.config import AuthConfig, generate_key_text
+from tradeforge.auth.errors import InvalidInput
 from tradeforge.auth.principal import RequestContext
 from tradeforge.auth.service import AuthService
 from tradeforge.backtest.jobs import BacktestJobs
@@ -23,8 +24,11 @@ from tradeforge.data import Catalog
 from tradeforge.engine import TradingNode
 from tradeforge.engine.config import NodeConfig, VenueConfig
 from tradeforge.gateway import GatewayServices, ManualTrading, create_app
+from tradeforge.gateway.config import GatewayConfig, RedisConfig
+from tradeforge.gateway.rate_limit import make_rate_limiter
 from tradeforge.gateway.routers.risk import restore_limits
 from tradeforge.observability import get_logger
+from tradeforge.runtime.errors import ConfigurationError
 from tradeforge.runtime.node_builder import build_node
 from tradeforge.store import Database, sqlite_url
 
@@ -72,11 +76,18 @@ def _key_files(auth: AuthConfig, keys_dir: Path) -> AuthConfig:
 
 
 def embedded_app(
-    data_dir: Path, *, auth_config: AuthConfig | None = None, clock: LiveClock | None = None
+    data_dir: Path,
+    *,
+    auth_config: AuthConfig | None = None,
+    clock: LiveClock | None = None,
+    gateway: GatewayConfig | None = None,
+    redis: RedisConfig | None = None,
 ) -> tuple[FastAPI, TradingNode, AuthService]:
     """The gateway app with the node and auth service it serves; the node starts and stops
     with the app. On the first start the admin user is created (its password from
-    ``auth.admin_password``, else generated and logged once)."""
+    ``auth.admin_password``, else generated and logged once); a configured password the auth
+    service's policy refuses (too short, well known, containing the user name) refuses
+    start-up. Rate limits count in Redis when ``redis.url`` is set, else in memory."""
     clock = clock or LiveClock()
     config = embedded_config(data_dir)
     manual = ManualTrading(strategy_id="manual", instruments=DEFAULT_INSTRUMENTS)
@@ -85,8 +96,14 @@ def embedded_app(
     database = Database(config.database or sqlite_url(data_dir / "platform" / "journal.sqlite"))
     database.upgrade()
     auth = AuthService(config=settings, database=database, clock=clock)
-    created = auth.ensure_admin(settings.admin_username, settings.admin_password or None,
-                                RequestContext())  # fmt: skip
+    try:
+        created = auth.ensure_admin(settings.admin_username, settings.admin_password or None,
+                                    RequestContext())  # fmt: skip
+    except InvalidInput as exc:
+        raise ConfigurationError(
+            f"TRADEFORGE__AUTH__ADMIN_PASSWORD is refused ({exc}); choose a long passphrase, "
+            "or leave it unset to have one generated and printed once"
+        ) from None
     if created is not None and created[1] is not None:
         print(
             f"created user {settings.admin_username!r} with password {created[1]} "
@@ -94,12 +111,13 @@ def embedded_app(
             "first start)",
             file=sys.stderr,
         )
+    limiter = make_rate_limiter(redis or RedisConfig())
     catalog = Catalog(data_dir)  # the history catalog lives in the data directory
     backtests = BacktestJobs(catalog=catalog, directory=data_dir / "platform" / "backtests",
                              clock=clock)  # fmt: skip
     services = GatewayServices(node=node, manual=manual, auth=auth, mode="paper",
                                catalog=catalog, backtests=backtests)  # fmt: skip
-    app = create_app(services)
+    app = create_app(services, gateway=gateway, limiter=limiter)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -113,6 +131,7 @@ def embedded_app(
         finally:
             backtests.close()
             await node.stop()
+            await limiter.close()
             log.info("platform stopped cleanly")
 
     app.router.lifespan_context = lifespan

@@ -16,6 +16,7 @@ import msgspec
 
 from tradeforge.auth.config import AuthConfig
 from tradeforge.data.config import DataConfig
+from tradeforge.gateway.config import GatewayConfig, RedisConfig
 from tradeforge.observability.config import LogConfig
 from tradeforge.runtime.errors import ConfigurationError
 from tradeforge.runtime.sources import (
@@ -48,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
+    gateway: GatewayConfig = msgspec.field(default_factory=GatewayConfig)
+    redis: RedisConfig = msgspec.field(default_factory=RedisConfig)
     sources: Mapping[str, Source] = msgspec.field(default_factory=dict)
 
     def source_of(self, key: str) -> Source:
@@ -127,10 +130,14 @@ def _field_type(key: str) -> object:
 
 
 def _convert(raw: RawValue, type_: object) -> object:
-    # TOML values are typed already; env vars and flags arrive as strings.
+    # TOML values are typed already; env vars and flags arrive as strings, and a list in one
+    # of them is written comma-separated ("https://a.example,https://b.example").
     strict = raw.source.kind == "file"
+    value = raw.value
+    if not strict and isinstance(value, str) and typing.get_origin(type_) in (tuple, list):
+        value = [item.strip() for item in value.split(",") if item.strip()]
     try:
-        return msgspec.convert(raw.value, type_, strict=strict)
+        return msgspec.convert(value, type_, strict=strict)
     except msgspec.ValidationError as exc:
         raise ConfigurationError(
             f"{raw.key} = {raw.value!r} (from {raw.source}): {_expected(type_, exc)}"

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from tradeforge.data import DataConfig
+from tradeforge.gateway.config import GatewayConfig, RedisConfig
 from tradeforge.observability import LogConfig
 from tradeforge.runtime import ConfigurationError, Settings, Source, load_settings
 from tradeforge.runtime.settings import known_keys
@@ -89,12 +91,15 @@ def test_entries_report_every_key_with_value_and_source() -> None:
 
     entries = {e.key: (e.value, str(e.source)) for e in settings.entries()}
 
-    assert {k: v for k, v in entries.items() if not k.startswith("auth.")} == {
+    sections = ("auth.", "gateway.", "redis.")
+    assert {k: v for k, v in entries.items() if not k.startswith(sections)} == {
         "log.level": ("info", "default"),
         "log.format": ("console", "default"),
         "data.dir": ("/srv/md", "--data-dir"),
     }
     assert entries["auth.access_ttl_s"] == (900, "default")
+    assert entries["gateway.rate_limit_per_key"] == (600, "default")
+    assert entries["redis.url"] == ("", "default")
     assert list(known_keys()) == list(entries)
 
 
@@ -211,7 +216,7 @@ def test_settings_are_frozen() -> None:
         settings.log = LogConfig(level="debug")  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("struct", [LogConfig, DataConfig])
+@pytest.mark.parametrize("struct", [LogConfig, DataConfig, GatewayConfig, RedisConfig])
 def test_section_structs_refuse_unknown_fields(struct: type[msgspec.Struct]) -> None:
     with pytest.raises(msgspec.ValidationError, match="unknown field"):
         msgspec.convert({"colour": "red"}, struct)
@@ -220,3 +225,53 @@ def test_section_structs_refuse_unknown_fields(struct: type[msgspec.Struct]) -> 
 def test_asking_for_an_unknown_key_is_an_error() -> None:
     with pytest.raises(ConfigurationError, match=r"unknown setting 'log\.colour'"):
         Settings().value_of("log.colour")
+
+
+# --- gateway and redis sections ---
+
+
+def test_redis_url_and_gateway_limits_come_from_the_environment() -> None:
+    settings = _load(
+        environ={
+            "TRADEFORGE__REDIS__URL": "redis://127.0.0.1:6379/2",
+            "TRADEFORGE__GATEWAY__RATE_LIMIT_PER_KEY": "100",
+            "TRADEFORGE__GATEWAY__RATE_LIMIT_WINDOW_S": "10",
+        }
+    )
+
+    assert settings.redis.url == "redis://127.0.0.1:6379/2"
+    assert settings.gateway.rate_limit_per_key == 100
+    assert settings.gateway.rate_limit_window_s == 10
+    assert settings.source_of("redis.url") == Source(kind="env", name="TRADEFORGE__REDIS__URL")
+
+
+def test_a_list_in_an_env_var_is_comma_separated() -> None:
+    settings = _load(
+        environ={
+            "TRADEFORGE__GATEWAY__CORS_ORIGINS": "https://app.example.com, http://localhost:5173"
+        }
+    )
+
+    assert settings.gateway.cors_origins == ("https://app.example.com", "http://localhost:5173")
+
+
+def test_a_list_in_the_file_is_a_toml_array(tmp_path: Path) -> None:
+    path = _toml(tmp_path, '[gateway]\ncors_origins = ["https://app.example.com"]\n')
+
+    assert _load(config_file=path).gateway.cors_origins == ("https://app.example.com",)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("TRADEFORGE__GATEWAY__CORS_ORIGINS", "*", "TRADEFORGE__GATEWAY__CORS_ORIGINS = '*'"),
+        ("TRADEFORGE__GATEWAY__CORS_ORIGINS", "https://a.example/path", "no path"),
+        ("TRADEFORGE__GATEWAY__RATE_LIMIT_PER_IP", "-1", "TRADEFORGE__GATEWAY__RATE_LIMIT_PER_IP"),
+        ("TRADEFORGE__GATEWAY__RATE_LIMIT_WINDOW_S", "0", "1..86400"),
+        ("TRADEFORGE__GATEWAY__TRUSTED_PROXIES", "my-proxy", "IP addresses or networks"),
+        ("TRADEFORGE__REDIS__URL", "http://127.0.0.1:6379", "TRADEFORGE__REDIS__URL"),
+    ],
+)
+def test_bad_gateway_settings_name_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        _load(environ={variable: value})

@@ -82,4 +82,4 @@ def test_secrets_are_never_shown() -> None:
 def test_json_of_default_settings_lists_every_section() -> None:
     document = json.loads(settings_as_json(Settings()))
 
-    assert set(document) == {"log", "data", "auth"}
+    assert set(document) == {"log", "data", "auth", "gateway", "redis"}
