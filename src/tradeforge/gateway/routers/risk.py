@@ -51,11 +51,19 @@ def _invalid(request: Request, field: str, detail: str, where: str = "body") -> 
 
 
 def restore_limits(node: TradingNode) -> bool:
-    """Apply the limits last set over the API (kept in the node's journal); whether any were."""
+    """Apply the limits last set over the API (kept in the node's journal); whether any were.
+    Saved limits that no longer read as a ``RiskConfig`` stop start-up (``ConfigurationError``)."""
     saved = node.journal.load_state(LIMITS_STATE_KEY)
     if not saved:
         return False
-    config = msgspec.convert(saved["config"], RiskConfig)
+    try:
+        config = msgspec.convert(saved["config"], RiskConfig)
+    except (msgspec.ValidationError, KeyError, TypeError) as exc:
+        # Starting with looser limits than an admin set would be worse than not starting.
+        raise ConfigurationError(
+            f"the risk limits set over the API (journal state {LIMITS_STATE_KEY!r}) no longer "
+            f"read as a risk configuration: {exc}"
+        ) from None
     node.risk.update_config(config, by=str(saved.get("by", "api")), reason="restored at start")
     node.save_risk_state()
     return True
