@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -78,7 +79,9 @@ class RedisConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """The Redis server shared by gateway processes (none by default: counters in memory)."""
 
     url: str = ""
-    """``redis://[:password@]host:port/db`` (or ``rediss://``); empty: no Redis."""
+    """``redis://[user@]host:port/db`` (or ``rediss://``, ``unix://``); empty: no Redis."""
+    password: str = ""
+    """The server's password, kept out of ``url`` so that ``config show`` hides it."""
     key_prefix: str = "tradeforge:"
     """Prepended to every key, so several deployments can share one server."""
 
@@ -86,6 +89,11 @@ class RedisConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         if self.url and not self.url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigurationError(
                 "TRADEFORGE__REDIS__URL: expected redis://host:port/db, rediss://... or unix://..."
+            )
+        if urlsplit(self.url).password:
+            raise ConfigurationError(
+                "TRADEFORGE__REDIS__URL must not contain the password (it would be shown with "
+                "the settings): set TRADEFORGE__REDIS__PASSWORD instead"
             )
         if not 0 < len(self.key_prefix) <= 64:
             raise ConfigurationError("TRADEFORGE__REDIS__KEY_PREFIX: expected 1..64 characters")

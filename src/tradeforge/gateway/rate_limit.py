@@ -267,15 +267,17 @@ class RedisRateLimiter:
         await self._client.aclose(close_connection_pool=True)
 
 
-def redis_client(url: str, *, max_connections: int = 32) -> aioredis.Redis:
+def redis_client(url: str, *, password: str = "", max_connections: int = 32) -> aioredis.Redis:
     """A client for ``url`` whose pool makes a burst of requests wait for a free connection
-    (up to 1 s) instead of failing: a failure would count the burst per process."""
+    (up to 2 s) instead of failing: a failure would count the burst per process. A server that
+    does not answer within 1 s counts as unreachable."""
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        password=password or None,
         max_connections=max_connections,
-        timeout=1.0,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
+        timeout=2.0,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
         health_check_interval=30,
     )
     return aioredis.Redis(connection_pool=pool)
@@ -285,7 +287,8 @@ def make_rate_limiter(config: RedisConfig) -> RateLimiter:
     """Redis-backed when ``config.url`` is set, else in memory."""
     if not config.url:
         return MemoryRateLimiter()
-    return RedisRateLimiter(redis_client(config.url), prefix=config.key_prefix)
+    client = redis_client(config.url, password=config.password)
+    return RedisRateLimiter(client, prefix=config.key_prefix)
 
 
 def ceil_s(seconds: float) -> int:

@@ -270,6 +270,7 @@ def test_a_list_in_the_file_is_a_toml_array(tmp_path: Path) -> None:
         ("TRADEFORGE__GATEWAY__RATE_LIMIT_WINDOW_S", "0", "1..86400"),
         ("TRADEFORGE__GATEWAY__TRUSTED_PROXIES", "my-proxy", "IP addresses or networks"),
         ("TRADEFORGE__REDIS__URL", "http://127.0.0.1:6379", "TRADEFORGE__REDIS__URL"),
+        ("TRADEFORGE__REDIS__URL", "redis://:pw@127.0.0.1:6379/0", "TRADEFORGE__REDIS__PASSWORD"),
     ],
 )
 def test_bad_gateway_settings_name_the_variable(variable: str, value: str, message: str) -> None:

@@ -70,12 +70,14 @@ def test_secrets_are_never_shown() -> None:
         environ={
             "TRADEFORGE__AUTH__JWT_SECRET": "s3cr3t-value",
             "TRADEFORGE__AUTH__ADMIN_PASSWORD": "pw",
+            "TRADEFORGE__REDIS__PASSWORD": "redis-pass",
         },
         overrides={},
     )
     for text in (settings_as_json(settings), settings_as_toml(settings)):
         assert "s3cr3t-value" not in text
         assert '"pw"' not in text
+        assert "redis-pass" not in text
         assert "***" in text
 
 
