@@ -61,6 +61,7 @@ from tradeforge.domain import (
     OrderStatus,
     OrderStatusReport,
     OrderSubmitted,
+    OrderUpdated,
     Position,
     PositionBook,
     PositionMode,
@@ -117,6 +118,18 @@ def _crash_plan(spec: str | None) -> list[Any] | None:
     if point not in "ABCDEF" or len(point) != 1 or not (count or "1").isdigit():
         raise TradeForgeError(f"TF_CRASH_AT={spec!r}: write <point A-F>:<n>, e.g. C:1")
     return [point, int(count or 1)]
+
+
+def _changed(order: Order, report: OrderStatusReport) -> bool:
+    # The venue's quantity or prices differ from the order's (values, not representations).
+    def differs(ours: Price | Quantity | None, theirs: Price | Quantity | None) -> bool:
+        return theirs is not None and (ours is None or ours.as_decimal() != theirs.as_decimal())
+
+    return (
+        differs(order.quantity, report.quantity)
+        or differs(order.price, report.price)
+        or differs(order.trigger_price, report.trigger_price)
+    )
 
 
 @dataclass
@@ -410,13 +423,16 @@ class TradingNode:
         await asyncio.gather(*(self._cancel_now(o) for o in orders))
         return len(orders)
 
-    async def _status(self, client: VenueClient, order: Order) -> OrderStatusReport | None:
+    async def _status(
+        self, client: VenueClient, order: Order, *, in_flight: bool = False
+    ) -> OrderStatusReport | None:
         """The venue's view of an order, asked over its visibility lag: None once the venue has
-        answered "unknown order" ``inflight_retries`` times. An error (a timeout, an open
-        circuit breaker) is no answer: ``TemporaryError`` after as many errors in a row."""
+        answered "unknown order" ``inflight_retries`` times (or, ``in_flight``, as soon as the
+        order is no longer in flight). An error (a timeout, an open circuit breaker) is no
+        answer: ``TemporaryError`` after as many errors in a row."""
         _, interval, retries = self._inflight
         unknown = errors = 0
-        while True:
+        while not (in_flight and order.status is not OrderStatus.SUBMITTED):
             try:
                 found = await client.order_status(order.instrument_id, order.client_order_id)
             except TradeForgeError as exc:
@@ -432,6 +448,7 @@ class TradingNode:
                 if unknown >= max(retries, 1):
                     return None
             await asyncio.sleep(interval)
+        return None
 
     # ============================================================ market data
     async def _trade_stream(self, trades: AsyncIterator[TradeTick]) -> None:
@@ -548,7 +565,7 @@ class TradingNode:
         await asyncio.sleep(self._inflight[0])
         while order.status is OrderStatus.SUBMITTED:
             try:
-                found = await self._status(client, order)
+                found = await self._status(client, order, in_flight=True)
             except TemporaryError as exc:
                 cid = order.client_order_id.value
                 log.warning("no answer; the order stays in flight", client_order_id=cid,
@@ -646,6 +663,13 @@ class TradingNode:
             self._event(
                 OrderAccepted(**order.spec.ids(), account_id=report.account_id,
                               venue_order_id=report.venue_order_id, ts_event=now, ts_init=now)
+            )  # fmt: skip
+        if order.is_open and _changed(order, report):
+            # A modify done at the venue (its answer may have been lost): the report says so.
+            self._event(
+                OrderUpdated(**order.spec.ids(), quantity=report.quantity, price=report.price,
+                             trigger_price=report.trigger_price,
+                             venue_order_id=report.venue_order_id, ts_event=now, ts_init=now)
             )  # fmt: skip
         if report.filled_qty > order.filled_qty:
             await self._fetch_fills(client, order)

@@ -68,19 +68,20 @@ class VenueOrder:
 class _Stream:
     """The node's own-order stream: what the test pushes, one at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, readers: set[asyncio.Task[object]]) -> None:
         self.queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()
-        self._taken = False
+        self.taken = False  # an update is with the node, not yet handled
+        self._readers = readers
 
     def __aiter__(self) -> _Stream:
         return self
 
     async def __anext__(self) -> OrderUpdate:
-        if self._taken:  # the node asks for the next one: the previous one is handled
-            self._taken = False
-            self.queue.task_done()
+        if self.taken:  # the node asks for the next one: the previous one is handled
+            self.taken = False
+        self._readers.add(asyncio.current_task())  # type: ignore[arg-type]
         item = await self.queue.get()
-        self._taken = True
+        self.taken = True
         return item
 
 
@@ -96,6 +97,7 @@ class ScriptedVenue:
         self.orders: dict[ClientOrderId, VenueOrder] = {}
         self.answers = {"submit": "ok", "cancel": "ok", "modify": "ok"}
         self._streams: list[_Stream] = []
+        self._readers: set[asyncio.Task[object]] = set()
         self.connected = True
         self._ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
@@ -137,11 +139,15 @@ class ScriptedVenue:
         self._streams.clear()
 
     async def drained(self) -> None:
-        """Wait until the node has handled everything pushed, and what that started."""
-        for stream in self._streams:
-            await stream.queue.join()
-        for _ in range(20):
+        """Wait until the node has handled everything pushed, and every task that started
+        has ended (only the node's stream readers wait on)."""
+        me = asyncio.current_task()
+        for _ in range(100_000):
+            busy = [t for t in asyncio.all_tasks() if t is not me and t not in self._readers]
+            if not busy and not any(s.taken or s.queue.qsize() for s in self._streams):
+                return
             await asyncio.sleep(0)
+        raise AssertionError(f"the node did not settle: {busy}")
 
     def report(self, order: VenueOrder) -> OrderStatusReport:
         """The venue's report of ``order`` now."""
@@ -228,15 +234,15 @@ class ScriptedVenue:
         return [f for o in self.orders.values() for f in o.fills]
 
     def trades(self, instrument_id: InstrumentId) -> AsyncIterator[TradeTick]:
-        return _silent()
+        return self._silent()
 
     def order_updates(self) -> AsyncIterator[OrderUpdate]:
-        stream = _Stream()
+        stream = _Stream(self._readers)
         self._streams.append(stream)
         return stream
 
-
-async def _silent() -> AsyncIterator[TradeTick]:
-    await asyncio.Event().wait()
-    return
-    yield
+    async def _silent(self) -> AsyncIterator[TradeTick]:
+        self._readers.add(asyncio.current_task())  # type: ignore[arg-type]
+        await asyncio.Event().wait()
+        return
+        yield

@@ -102,6 +102,7 @@ async def check(journal: SqlOrderJournal, s: Scenario) -> None:
         clock=LiveClock(), venues={IID.venue: venue}, strategies=[strategy],
         journal=journal, timeframe=Timeframe.from_str("1s"),
         base_currency=KNOWN_CURRENCIES["USDT"], inflight_timeout=0, inflight_interval=0,
+        reconcile_every_s=0,
     )  # fmt: skip
     await node.start()
     try:
