@@ -35,9 +35,8 @@ from tests.integration.node.venue_checks import Venue, journal_vs_venue, read_jo
 from tests.kit.databases import fresh_postgres
 from tests.kit.sim_exchange import RunningExchange
 
-pytestmark = pytest.mark.integration
-
 LONG = os.environ.get("TF_OMS_LONG") == "1"
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600 if LONG else 120)]
 POINTS = "ABCDEF"
 KINDS = ("limit", "market", "ioc")
 PASSES = (1, 2) if LONG else (1,)

@@ -48,9 +48,8 @@ from tradeforge.execution import OrderUpdate
 from tradeforge.store import Database, SqlOrderJournal, sqlite_url
 from tradeforge.strategy import Strategy
 
-pytestmark = pytest.mark.integration
-
 LONG = os.environ.get("TF_OMS_LONG") == "1"
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600 if LONG else 120)]
 IID = InstrumentId("BTC/USDT", VenueName("SIM"))
 START = {"USDT": Decimal(1_000_000), "BTC": Decimal(10)}
 OMS3_ORDERS = 1_000 if LONG else 50

@@ -40,6 +40,7 @@ from tradeforge.store import Database, SqlOrderJournal, sqlite_url
 from tradeforge.strategy import Strategy
 
 LONG = os.environ.get("TF_OMS_LONG") == "1"
+pytestmark = pytest.mark.timeout(3600 if LONG else 120)
 FILLS = 10_000 if LONG else 1_000
 IID = InstrumentId("BTC/USDT", Venue("SIM"))
 USDT = KNOWN_CURRENCIES["USDT"]

@@ -38,7 +38,9 @@ from tradeforge.store import SqlOrderJournal
 from tradeforge.strategy import Strategy
 from tradeforge.trading import OrderManager
 
-EXAMPLES = 1_000 if os.environ.get("TF_OMS_LONG") == "1" else 200
+LONG = os.environ.get("TF_OMS_LONG") == "1"
+EXAMPLES = 1_000 if LONG else 200
+pytestmark = pytest.mark.timeout(3600 if LONG else 120)
 IID = InstrumentId("BTC/USDT", Venue("SIM"))
 INST = spot_pair(IID, price_precision=2, size_precision=3, fee=Decimal(0))
 LOT, TICK = Decimal("0.001"), Decimal("0.01")

@@ -22,6 +22,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -50,6 +51,7 @@ from tradeforge.store import tables
 from tradeforge.strategy import Strategy
 
 LONG = os.environ.get("TF_OMS_LONG") == "1"
+pytestmark = pytest.mark.timeout(7200 if LONG else 120)
 IID = InstrumentId("BTC/USDT", Venue("SIM"))
 INST = spot_pair(IID, price_precision=2, size_precision=3, fee=Decimal(0))
 LOT = Decimal("0.001")
