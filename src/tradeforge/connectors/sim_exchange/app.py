@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import math
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -96,9 +97,9 @@ class _Pipeline:
         key = f"{method} {path}"
         self.server.request_counts[key] = self.server.request_counts.get(key, 0) + 1
         try:
-            if self.server.faults.take("rate_limit", method, path) is not None:
-                fault_wait = 3
-                self.server.limits.force_wait(ip, fault_wait)
+            storm = self.server.faults.take("rate_limit", method, path)
+            if storm is not None:  # 429 with Retry-After: the fault's seconds (3 by default)
+                self.server.limits.force_wait(ip, max(1, math.ceil(storm.seconds)))
             if self.server.faults.take("http_5xx", method, path) is not None:
                 raise BinanceError.unavailable()
             delay = self.server.faults.take("delay", method, path)
