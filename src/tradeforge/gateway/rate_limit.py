@@ -143,7 +143,10 @@ class MemoryRateLimiter:
         seen: list[tuple[Quota, deque[float], int]] = []
         allowed = True
         for quota in quotas:
-            _, entries = self._logs.setdefault(quota.key, (quota.window_s, deque()))
+            log = self._logs.get(quota.key)
+            if log is None:
+                log = self._logs[quota.key] = (quota.window_s, deque())
+            entries = log[1]
             while entries and entries[0] <= now - quota.window_s:
                 entries.popleft()
             count = len(entries)

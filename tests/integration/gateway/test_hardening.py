@@ -28,9 +28,9 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-pytestmark = pytest.mark.integration
-
 LONG = os.environ.get("TF_SEC11_LONG") == "1"
+# The long version runs for minutes: its own timeout, so the variable alone is enough.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900 if LONG else 120)]
 # Per change: 100 orders (300 order events to each reader) and at least 3 s stalled; long: 5 min
 # of orders at about 15 a second, as RELIABILITY.md states it.
 STALL_S, ORDERS = (300, None) if LONG else (3, 100)

@@ -29,9 +29,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
-
 LONG = os.environ.get("TF_SEC10_LONG") == "1"
+# The long version runs for minutes: its own timeout, so the variable alone is enough.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900 if LONG else 120)]
 LIMIT, WINDOW_S, RUN_S = (100, 10, 60) if LONG else (20, 2, 6)
 RATE = 5 * LIMIT / WINDOW_S  # 5x the allowed rate: 50 requests a second either way
 TRADEFORGE = Path(sys.executable).parent / "tradeforge"
