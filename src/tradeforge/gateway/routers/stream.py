@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -49,11 +50,8 @@ def _topic(channel: str, services: GatewayServices) -> str:
         if iid not in services.node.instruments:
             raise InvalidValue(f"no instrument {name!r}")
         token = escape_token(str(iid))
-        return (
-            join_topic("data", kind, token)
-            if kind == "trades"
-            else join_topic("data", "bars", token, ">")
-        )
+        # Bars of every timeframe: a pattern (join_topic refuses wildcards; they are topics).
+        return join_topic("data", kind, token) if kind == "trades" else f"data.bars.{token}.>"
     raise InvalidValue(
         f"unknown channel {channel!r}: use orders, trades:<instrument>, bars:<instrument>"
     )
@@ -81,43 +79,30 @@ async def stream(ws: WebSocket) -> None:
     inbound: deque[float] = deque()
     loop = asyncio.get_running_loop()
 
-    def push(channel: str) -> Any:
-        def handler(_topic: str, message: object) -> None:
-            if not visible(message):
-                return
-            text = (
-                '{"channel":'
-                + json.dumps(channel)
-                + ',"data":'
-                + _CODEC.to_json(message).decode()
-                + "}"
-            )
-            try:
-                outbox.put_nowait(text)
-            except asyncio.QueueFull:  # a reader this far behind is cut off, not buffered
-                with contextlib.suppress(asyncio.QueueFull):
-                    outbox.put_nowait(None)
+    push = _pusher(outbox, visible)
 
-        return handler
+    reason = ["too slow: messages were not read"]
 
     async def writer() -> None:
         while (text := await outbox.get()) is not None:
             await ws.send_text(text)
-        await ws.close(code=1008, reason="too slow: messages were not read")
+        await ws.close(code=1008, reason=reason[0])
 
     task = asyncio.create_task(writer())
     try:
         while True:
             raw = await ws.receive_text()
-            now = loop.time()  # wall-clock: inbound message rate of a live socket
-            inbound.append(now)
-            while inbound and now - inbound[0] > 1.0:
-                inbound.popleft()
-            if len(inbound) > MAX_INBOUND_PER_S:
+            if _too_fast(inbound, loop.time()):  # wall-clock: inbound rate of a live socket
                 await ws.close(code=1008, reason="more than 5 messages a second")
                 break
             answer = _handle(raw, subs, services, push)
-            await outbox.put(json.dumps(answer))
+            await outbox.put(json.dumps({k: v for k, v in answer.items() if k != "close"}))
+            if answer.get("close"):  # the answer first, then 1008 (RELIABILITY.md SEC-11)
+                reason[0] = str(answer["error"])
+                await outbox.put(None)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(task), 5)
+                break
     except WebSocketDisconnect:
         pass
     finally:
@@ -126,6 +111,37 @@ async def stream(ws: WebSocket) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+
+
+def _pusher(
+    outbox: asyncio.Queue[str | None], visible: Callable[[object], bool]
+) -> Callable[[str], Callable[[str, object], None]]:
+    """Bus handlers for one connection: visible messages into its bounded outbox; a reader
+    this far behind is cut off (a None ends its writer), not buffered."""
+
+    def push(channel: str) -> Callable[[str, object], None]:
+        def handler(_topic: str, message: object) -> None:
+            if not visible(message):
+                return
+            data = _CODEC.to_json(message).decode()
+            text = '{"channel":' + json.dumps(channel) + ',"data":' + data + "}"
+            try:
+                outbox.put_nowait(text)
+            except asyncio.QueueFull:
+                with contextlib.suppress(asyncio.QueueFull):
+                    outbox.put_nowait(None)
+
+        return handler
+
+    return push
+
+
+def _too_fast(inbound: deque[float], now: float) -> bool:
+    """Record one inbound message; True past MAX_INBOUND_PER_S in the last second."""
+    inbound.append(now)
+    while inbound and now - inbound[0] > 1.0:
+        inbound.popleft()
+    return len(inbound) > MAX_INBOUND_PER_S
 
 
 async def _authenticate(ws: WebSocket, services: GatewayServices) -> Principal | None:
@@ -164,7 +180,7 @@ def _handle(
                 services.node.bus.unsubscribe(sub)
         return {"op": "unsubscribed", "channels": channels}
     if len(subs) + len([c for c in channels if c not in subs]) > MAX_SUBSCRIPTIONS:
-        return {"error": f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection"}
+        return {"error": f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection", "close": True}
     try:
         topics = {c: _topic(c, services) for c in channels}
     except InvalidValue as exc:
