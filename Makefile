@@ -63,11 +63,16 @@ soak: $(STAMP)
 	$(BIN)/python -m bench.soak
 
 # The long versions of the reliability tests (RELIABILITY.md): 100 random kills of the node,
-# 200 book gap/drop cycles, the long crash and state-machine runs. Tens of minutes.
+# 200 book gap/drop cycles, the long crash, fill and state-machine runs, stalls, network faults
+# and malformed data, the gateway's rate limits and stalled readers, the long auth runs.
+# About an hour.
 chaos: $(STAMP)
-	TF_CHAOS_RUNS=100 TF_BOOK_CYCLES=200 TF_OMS_LONG=1 TRADEFORGE_LONG_TESTS=1 \
-		$(BIN)/pytest -q -o timeout=3600 tests/integration/node \
-		tests/integration/sim_exchange/test_ccxt_venue.py tests/unit/auth
+	TF_CHAOS_RUNS=100 TF_BOOK_CYCLES=200 TF_OMS_LONG=1 TRADEFORGE_LONG_TESTS=1 TF_SOAK=1 \
+		TF_SEC10_LONG=1 TF_SEC11_LONG=1 \
+		$(BIN)/pytest -q -o timeout=3600 tests/integration/node tests/unit/engine \
+		tests/integration/sim_exchange/test_ccxt_venue.py tests/integration/sim_exchange/test_stalls.py \
+		tests/integration/sim_exchange/test_network_faults.py tests/unit/connectors/test_malformed_data.py \
+		tests/integration/gateway tests/unit/auth
 
 # The simulated exchange (in-process venue, REST through CCXT, WebSocket streams): it needs no
 # extras (ccxt and websockets are dependencies); results in bench/EXCHANGE_RESULTS.md.
