@@ -12,8 +12,8 @@ trading node, in process, trades through the CCXT venue client against the simul
 
 Each runs with the venue's user stream (how a live node learns most things) and without it (so
 the lookups by client order id alone must settle every order). ``make test`` sends 50 orders
-(OMS-3) and 10 orders against a 6 s lag (OMS-4); ``TF_OMS_LONG=1`` sends 1,000 and 50 against
-Binance's 30 s.
+(OMS-3, 20 a second) and 10 orders against a 6 s lag (OMS-4); ``TF_OMS_LONG=1`` sends 1,000
+(5 a second: Binance's request weight per minute) and 30 against Binance's 30 s.
 """
 
 from __future__ import annotations
@@ -53,7 +53,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600 if LONG else 120
 IID = InstrumentId("BTC/USDT", VenueName("SIM"))
 START = {"USDT": Decimal(1_000_000), "BTC": Decimal(10)}
 OMS3_ORDERS = 1_000 if LONG else 50
-OMS4_ORDERS = 50 if LONG else 10
+OMS4_ORDERS = 30 if LONG else 10
+# Orders a second: each costs the client 5-45 of Binance's request weight (the submit, its
+# lookup, the fills of a MARKET or IOC), 6,000 a minute per IP, which the client respects.
+RATE = 5.0 if LONG else 20.0
 OMS4_LAG = 30.0 if LONG else 6.0
 THRESHOLD = 15.0  # the node's in-flight defaults: 5 s, then 5 lookups 2 s apart
 
@@ -116,7 +119,7 @@ async def trade(
     breaker_cooldown: float = 30.0,
     lookups: tuple[int, float] = (5, 1.0),
 ) -> tuple[TradingNode, Recorder, list[ClientOrderId]]:
-    """Start a node, send ``orders`` orders (``burst`` at a time, 20 a second; every 10th a
+    """Start a node, send ``orders`` orders (``burst`` at a time, ``RATE`` a second; every 10th a
     MARKET, every 10th an IOC, the rest LIMIT GTC resting 20 % below), wait until none is in
     flight, stop it."""
     client = venue_client(server, account, breaker_cooldown=breaker_cooldown,
@@ -154,7 +157,7 @@ async def trade(
             strategy.sent[cid] = time.monotonic()
             sent.append(cid)
             if k % burst == burst - 1:
-                await asyncio.sleep(0.05 * burst)
+                await asyncio.sleep(burst / RATE)
         deadline = time.monotonic() + settle_within
         while time.monotonic() < deadline:
             if not in_flight(node, sent):
@@ -206,7 +209,7 @@ def test_oms4_visibility_lag(server: RunningExchange, tmp_path: Path, stream: bo
                                            "path": "/api/v3/order", "method": "POST"})  # fmt: skip
     hidden = faults(server)["fired"]["hide_orders"]
     # The lookups must outlast the lag: the client's own (5 over 4 s), then the node's.
-    timeout, interval = OMS4_LAG / 3, 1.0 if not LONG else 2.0
+    timeout, interval = OMS4_LAG / 3, 1.0 if not LONG else 3.0
     retries = int(OMS4_LAG / interval) + 3
     run = trade(server, account, tmp_path / "journal.sqlite", orders=OMS4_ORDERS, stream=stream,
                 inflight=(timeout, interval, retries),
