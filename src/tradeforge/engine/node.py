@@ -638,6 +638,12 @@ class TradingNode:
                     order.instrument_id, client_order_id,
                     quantity=quantity, price=price, trigger_price=trigger_price,
                 )  # fmt: skip
+            except TemporaryError:  # outcome unknown: what the venue holds now says
+                with contextlib.suppress(TemporaryError):
+                    found = await self._status(client, order)
+                    if found is not None:
+                        await self._apply_report(client, found)
+                return
             except TradeForgeError as exc:
                 log.warning("modify refused", client_order_id=client_order_id.value, error=str(exc))
                 return

@@ -1,6 +1,8 @@
-"""A modify done at the venue reaches the node's OMS (a regression found by OMS-11): the node
+"""A modify done at the venue reaches the node's OMS (regressions found by OMS-11): the node
 applied the venue's answer to a modify without its new quantity or price, so the order kept
-its old quantity, and fills beyond it were refused as overfills."""
+its old quantity, and fills beyond it were refused as overfills; and a modify whose answer was
+lost was taken as refused, so fills up to the old quantity closed the order as FILLED while the
+venue still worked the new one."""
 
 from __future__ import annotations
 
@@ -50,9 +52,11 @@ def test_a_modify_answered_or_lost_is_applied_from_the_venues_report(tmp_path: P
         venue.answers["modify"] = "lost"  # the venue makes it 0.005, the answer is lost
         node.modify(strategy, cid, quantity=INST.make_qty(Decimal("0.005")))
         await venue.drained()
-        venue.push(venue.fill(cid, Decimal("0.005"), Decimal(99)))  # more than the node knew
+        venue.push(venue.fill(cid, Decimal("0.001"), Decimal(99)))  # the old quantity: not done
         await venue.drained()
-        await node.reconcile()
+        assert order.status is OrderStatus.PARTIALLY_FILLED
+        venue.push(venue.fill(cid, Decimal("0.004"), Decimal(99)))  # beyond the old quantity
+        await venue.drained()
         assert order.status is OrderStatus.FILLED
         assert order.filled_qty.as_decimal() == order.quantity.as_decimal() == Decimal("0.005")
         await node.stop()
