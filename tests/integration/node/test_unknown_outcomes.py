@@ -34,6 +34,7 @@ from tradeforge.bus import LiveClock
 from tradeforge.domain import (
     ClientOrderId,
     InstrumentId,
+    OrderAccepted,
     OrderEvent,
     OrderStatus,
     OrderSubmitted,
@@ -61,7 +62,9 @@ THRESHOLD = 15.0  # the node's in-flight defaults: 5 s, then 5 lookups 2 s apart
 
 
 class Recorder(Strategy):
-    """Keeps, per order, when it was sent and when it left SUBMITTED."""
+    """Keeps, per order, when it was sent and when it left SUBMITTED; cancels each order once
+    accepted, so resting orders do not pile up (the node's periodic reconciliation looks up
+    every open order: 1,000 of them would spend most of Binance's request weight)."""
 
     name = "recorder"
 
@@ -72,6 +75,8 @@ class Recorder(Strategy):
     def on_order(self, event: OrderEvent) -> None:
         if not isinstance(event, OrderSubmitted):
             self.settled.setdefault(event.client_order_id, time.monotonic())
+        if isinstance(event, OrderAccepted):
+            self.ctx.cancel(event.client_order_id)
 
 
 class WithoutUserStream:
@@ -194,14 +199,16 @@ def test_oms3_accept_then_timeout(server: RunningExchange, tmp_path: Path, strea
                 inflight=(5.0, 2.0, 5), settle_within=THRESHOLD + 5,
                 breaker=(10**9, 30.0))  # fmt: skip
     node, strategy, sent = asyncio.run(run)
-    report = faults(server)
-    assert report["fired"]["drop_response"] - dropped == OMS3_ORDERS, "every answer was lost"
     venue = Venue(server, account)
     at_venue = [o["clientOrderId"] for o in venue.all_orders()]
-    assert len(at_venue) == len(set(at_venue)) == OMS3_ORDERS, "0 duplicates, every order taken"
+    assert len(at_venue) == len(set(at_venue)), "0 duplicates"
+    lost = faults(server)["fired"]["drop_response"] - dropped
+    assert lost == len(at_venue) >= 0.99 * OMS3_ORDERS, "the venue took them, answers all lost"
+    refused = rejected(node, sent)  # the few the venue refused outright (a MARKET, no book)
+    assert refused | set(at_venue) == {c.value for c in sent}
+    assert refused.isdisjoint(at_venue), "0 rejected that exist at the venue"
     late = {c: strategy.settled.get(c, float("inf")) - strategy.sent[c] for c in sent}
     assert max(late.values()) <= THRESHOLD, sorted(late.items(), key=lambda kv: -kv[1])[:5]
-    assert rejected(node, sent) & set(at_venue) == set(), "0 rejected that exist at the venue"
     assert journal_vs_venue(venue, sqlite_url(tmp_path / "journal.sqlite"), START) == []
 
 
@@ -255,4 +262,6 @@ def test_oms3_bursts_trip_the_breaker_without_false_rejections(
     assert refused.isdisjoint(at_venue), "0 orders resolved REJECTED that exist at the venue"
     assert refused | set(at_venue) == {c.value for c in sent}
     assert refused, "the breaker refused some submits (else this tests nothing new)"
-    assert journal_vs_venue(venue, sqlite_url(tmp_path / "journal.sqlite"), START) == []
+    # Orders may stay open: cancels (on accept, and on stop) fail while the breaker is open.
+    journal = sqlite_url(tmp_path / "journal.sqlite")
+    assert journal_vs_venue(venue, journal, START, open_ok=True) == []
