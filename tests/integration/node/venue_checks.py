@@ -21,6 +21,7 @@ from tradeforge.store import Database, SqlOrderJournal
 
 SYMBOL = "BTCUSDT"
 _VENUE_ENDS = {"FILLED", "CANCELED", "EXPIRED", "REJECTED"}
+_OURS = {"NEW": "ACCEPTED"}  # Binance's name for a working order without fills
 
 
 @dataclass
@@ -100,7 +101,7 @@ def journal_vs_venue(
             continue
         if not open_ok and order["status"] not in _VENUE_ENDS:
             problems.append(f"{order['clientOrderId']} is still {order['status']} at the venue")
-        if row["status"] != order["status"]:
+        if row["status"] != _OURS.get(order["status"], order["status"]):
             problems.append(
                 f"{order['clientOrderId']}: journal {row['status']}, venue {order['status']}"
             )
