@@ -1,10 +1,10 @@
 """``create_app``: the FastAPI application of the API gateway.
 
 Every response carries an ``X-Request-ID`` (the caller's, or a new one) that also goes into the
-logs, and the security headers of ``edge.security_headers``; bodies over 1 MiB are refused with
-413; rate limits and CORS are applied at the edge (``edge.GatewayEdge``); errors are problem
-documents (``problems.py``). The OpenAPI document is at ``/api/v1/openapi.json``, the
-interactive docs at ``/docs``.
+logs, and the security headers of ``edge.security_headers`` (unless a route set its own, as the
+web UI's pages do: ``web.py``); bodies over 1 MiB are refused with 413; rate limits and CORS are
+applied at the edge (``edge.GatewayEdge``); errors are problem documents (``problems.py``). The
+OpenAPI document is at ``/api/v1/openapi.json``, the interactive docs at ``/docs``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response
 from tradeforge import __version__
 from tradeforge.gateway.config import GatewayConfig
 from tradeforge.gateway.edge import GatewayEdge, security_headers
+from tradeforge.gateway.openapi import install_openapi
 from tradeforge.gateway.problems import install_problem_handlers, problem
 from tradeforge.gateway.rate_limit import MemoryRateLimiter, RateLimiter
 from tradeforge.gateway.routers import (
@@ -75,11 +76,14 @@ def create_app(
         else:
             response = await call_next(request)
         response.headers["X-Request-ID"] = request_id
-        response.headers.update(security_headers(request.url.path, request.url.scheme, config))
-        response.headers["Cache-Control"] = "no-store"
+        # A response that set its own policy keeps it (the web UI's pages, gateway/web.py).
+        for name, value in security_headers(request.url.path, request.url.scheme, config).items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     for module in (system, auth, instruments, market, orders, positions, strategies, backtests,
                    risk, reconciliation, stream):  # fmt: skip
         app.include_router(module.router)
+    install_openapi(app)
     return app

@@ -41,6 +41,9 @@ class GatewayConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     default (the client address is the socket's peer)."""
     hsts_max_age_s: int = 31_536_000
     """``Strict-Transport-Security`` max-age, sent on HTTPS requests only (0: never)."""
+    web_dir: str = ""
+    """The built web UI (``index.html`` and ``assets/``) served at ``/``; empty: the source
+    tree's ``web/dist`` when it was built, else no UI."""
 
     def __post_init__(self) -> None:
         _check(

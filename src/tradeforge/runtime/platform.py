@@ -27,6 +27,7 @@ from tradeforge.gateway import GatewayServices, ManualTrading, create_app
 from tradeforge.gateway.config import GatewayConfig, RedisConfig
 from tradeforge.gateway.rate_limit import make_rate_limiter
 from tradeforge.gateway.routers.risk import restore_limits
+from tradeforge.gateway.web import default_web_dir, mount_web
 from tradeforge.observability import get_logger
 from tradeforge.runtime.errors import ConfigurationError
 from tradeforge.runtime.node_builder import build_node
@@ -38,13 +39,14 @@ DEFAULT_INSTRUMENTS = ["BTC/USDT.SIM", "ETH/USDT.SIM"]
 log = get_logger("tradeforge.platform")
 
 
-def embedded_config(data_dir: Path) -> NodeConfig:
-    """The node ``tradeforge up`` runs: paper trading on a generated market."""
+def embedded_config(data_dir: Path, database: str | None = None) -> NodeConfig:
+    """The node ``tradeforge up`` runs: paper trading on a generated market, its journal in
+    ``database`` (default: the SQLite file under the data directory)."""
     return NodeConfig(
         mode="paper",
         timeframe="1m",
         base_currency="USDT",
-        database=f"sqlite:///{data_dir / 'platform' / 'journal.sqlite'}",
+        database=database or sqlite_url(data_dir / "platform" / "journal.sqlite"),
         cancel_on_stop=False,  # a restart keeps resting orders, as a venue would
         venues=[
             VenueConfig(
@@ -82,14 +84,25 @@ def embedded_app(
     clock: LiveClock | None = None,
     gateway: GatewayConfig | None = None,
     redis: RedisConfig | None = None,
+    database_url: str | None = None,
 ) -> tuple[FastAPI, TradingNode, AuthService]:
     """The gateway app with the node and auth service it serves; the node starts and stops
     with the app. On the first start the admin user is created (its password from
     ``auth.admin_password``, else generated and logged once); a configured password the auth
     service's policy refuses (too short, well known, containing the user name) refuses
-    start-up. Rate limits count in Redis when ``redis.url`` is set, else in memory."""
+    start-up. Rate limits count in Redis when ``redis.url`` is set, else in memory. The built
+    web UI (``gateway.web_dir``, else the source tree's ``web/dist``) is served at ``/`` when
+    present; a configured directory without one refuses start-up. The journal, users and audit
+    log live in ``database_url`` (``db.url``; default: SQLite under ``data_dir``)."""
     clock = clock or LiveClock()
-    config = embedded_config(data_dir)
+    gateway = gateway or GatewayConfig()
+    web_dir = Path(gateway.web_dir) if gateway.web_dir else default_web_dir()
+    if gateway.web_dir and not (web_dir / "index.html").is_file():
+        raise ConfigurationError(
+            f"TRADEFORGE__GATEWAY__WEB_DIR = {gateway.web_dir!r}: no index.html there (build the "
+            "UI with `npm run build` in web/, or leave the setting empty)"
+        )
+    config = embedded_config(data_dir, database_url)
     manual = ManualTrading(strategy_id="manual", instruments=DEFAULT_INSTRUMENTS)
     node = build_node(config, data_dir=data_dir, clock=clock, extra=[manual])
     settings = _key_files(auth_config or AuthConfig(), data_dir / "platform" / "keys")
@@ -118,6 +131,8 @@ def embedded_app(
     services = GatewayServices(node=node, manual=manual, auth=auth, mode="paper",
                                catalog=catalog, backtests=backtests)  # fmt: skip
     app = create_app(services, gateway=gateway, limiter=limiter)
+    if mount_web(app, web_dir):  # after the API routes: its fallback takes what they leave
+        log.info("web UI served at /", directory=str(web_dir))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
