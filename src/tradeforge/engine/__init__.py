@@ -4,6 +4,26 @@ paper and live trading (the backtester is its replay twin in ``tradeforge.backte
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
-from tradeforge.engine.node import NodeReport, TradingNode
+from tradeforge.engine.node import ModifyRefusal, NodeReport, TradingNode
+from tradeforge.engine.performance import (
+    InstrumentPerformance,
+    StrategyPerformance,
+    strategy_performance,
+)
+from tradeforge.engine.portfolio import PortfolioRecorder
+from tradeforge.engine.strategy_log import LogLine, StrategyLog
 
-__all__ = ["LiveBarFeed", "LiveContext", "NodeReport", "TradeBarAggregator", "TradingNode"]
+__all__ = [
+    "InstrumentPerformance",
+    "LiveBarFeed",
+    "LiveContext",
+    "LogLine",
+    "ModifyRefusal",
+    "NodeReport",
+    "PortfolioRecorder",
+    "StrategyLog",
+    "StrategyPerformance",
+    "TradeBarAggregator",
+    "TradingNode",
+    "strategy_performance",
+]

@@ -48,6 +48,8 @@ class LiveContext:
         self._node = node
         self._strategy = strategy
         self._orders = OrderFactory(strategy.id, ClientOrderIdGenerator(id_prefix))
+        # What this run of the strategy fed from the node's bars (dropped when it stops).
+        self.indicators: list[tuple[InstrumentId, Indicator]] = []
 
     @property
     def now_ns(self) -> int:
@@ -67,6 +69,7 @@ class LiveContext:
         self, indicator: Indicator, instrument_id: InstrumentId, timeframe: Timeframe | None
     ) -> Indicator:
         self._feed(instrument_id).add_indicator(indicator)
+        self.indicators.append((instrument_id, indicator))
         return indicator
 
     def _feed(self, instrument_id: InstrumentId) -> LiveBarFeed:
@@ -147,3 +150,4 @@ class LiveContext:
 
     def log(self, message: str, **fields: object) -> None:
         log.info(message, strategy=str(self._strategy.id), **fields)
+        self._node.logs.add(self._strategy.id, self.now_ns, "info", message, **fields)

@@ -32,6 +32,12 @@ class LiveBarFeed:
         self._indicators.append(indicator)
         self._window = None
 
+    def remove_indicator(self, indicator: Indicator) -> None:
+        """Stop feeding ``indicator`` (its strategy stopped); the others are rebuilt from the
+        kept bars at the next bar."""
+        self._indicators = [i for i in self._indicators if i is not indicator]
+        self._window = None
+
     def push(self, bar: Bar) -> None:
         """One more closed bar."""
         if self._window is None and self._indicators:

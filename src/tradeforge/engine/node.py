@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import itertools
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -55,6 +55,7 @@ from tradeforge.domain import (
     OrderFilled,
     OrderInitialized,
     OrderList,
+    OrderModifyRejected,
     OrderRejected,
     OrderSide,
     OrderSpec,
@@ -79,14 +80,17 @@ from tradeforge.domain.errors import InvalidValue, RequestError, TemporaryError,
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
+from tradeforge.engine.portfolio import PortfolioRecorder
+from tradeforge.engine.strategy_log import StrategyLog
 from tradeforge.execution import OrderUpdate, VenueClient
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
 from tradeforge.trading import GLOBAL, OrderManager, RiskEngine, Scope
 from tradeforge.trading.contingency import Action, ContingencyManager
 from tradeforge.trading.journal import OrderJournal
+from tradeforge.trading.valuation import ValuationStore
 
-__all__ = ["NodeReport", "TradingNode"]
+__all__ = ["ModifyRefusal", "NodeReport", "TradingNode"]
 
 
 def _base36(value: int) -> str:
@@ -132,6 +136,16 @@ def _changed(order: Order, report: OrderStatusReport) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ModifyRefusal:
+    """Why a modify was not done: ``by`` pre-trade ``risk`` (``reason`` is the ``DenyReason``
+    code) or the ``venue`` (``reason`` is ``REJECTED``)."""
+
+    by: str
+    reason: str
+    message: str
+
+
 @dataclass
 class NodeReport:
     """What reconciliation found and did, for the operator."""
@@ -163,6 +177,10 @@ class TradingNode:
         id_prefix: str = "N",
         bus: InMemoryBus | None = None,
         reconcile_every_s: float = 60.0,
+        valuations: ValuationStore | None = None,
+        value_every_s: float = 10.0,
+        value_history: int = 8640,
+        log_lines: int = 500,
     ) -> None:
         self.clock = clock
         self.venues = venues
@@ -193,6 +211,17 @@ class TradingNode:
             s.id: LiveContext(self, s, f"{id_prefix}{k}{session}")
             for k, s in enumerate(self.strategies)
         }
+        # A context number is never reused (a strategy started again or added at run time gets
+        # a new one), so neither are its client order ids.
+        self._prefix = (id_prefix, session)
+        self._context_numbers = itertools.count(len(self.strategies))
+        self._owners: dict[StrategyId, str | None] = {}
+        self._strategy_timers: dict[StrategyId, set[str]] = {}
+        self._last_start: dict[StrategyId, int] = {}
+        self.logs = StrategyLog(log_lines)
+        self.portfolio = PortfolioRecorder(
+            self, every_s=value_every_s, keep=value_history, store=valuations
+        )
         self.balances: dict[str, AccountBalance] = {}
         self._stopped: set[StrategyId] = set()
         self._started: set[StrategyId] = set()  # strategies get events from on_start on
@@ -224,13 +253,16 @@ class TradingNode:
         for iid in sorted(wanted, key=str):
             if iid not in self.instruments:
                 raise TradeForgeError(f"strategy instrument {iid} is not traded at any venue")
-            self.feeds[iid] = LiveBarFeed(iid, self.timeframe)
-            self._aggregators[iid] = TradeBarAggregator(self.instruments[iid], self.timeframe)
+            self._add_feed(iid)
         for strategy in self.strategies:
+            if strategy.id in self._stopped:  # added stopped: started on request only
+                continue
             strategy.bind(self._contexts[strategy.id], list(wanted))
             self._started.add(strategy.id)
+            self._last_start[strategy.id] = self.clock.timestamp_ns()
             self._call(strategy, "on_start", strategy.on_start)
         self.running = True
+        self.portfolio.start()
         # Subscribe now (not when the tasks first run), so nothing pushed after start() returns
         # is missed by a venue that publishes in process.
         for iid in self.feeds:
@@ -249,6 +281,7 @@ class TradingNode:
         """Stop strategies, let in-flight requests finish, cancel open orders when configured,
         then close the streams and venues."""
         self.running = False
+        self.portfolio.stop()
         for timer in ("node:bars", "node:reconcile"):
             with contextlib.suppress(TradeForgeError):
                 self.clock.cancel_timer(timer)
@@ -495,6 +528,11 @@ class TradingNode:
         """The last traded price seen."""
         return self._last.get(instrument_id)
 
+    @property
+    def last_prices(self) -> Mapping[InstrumentId, Price]:
+        """The last traded price of every instrument seen (read-only)."""
+        return self._last
+
     # ================================================================ orders
     def submit(self, strategy: Strategy, spec: OrderSpec) -> None:
         """Risk-check, journal and send one order (the venue's answer comes as events)."""
@@ -625,14 +663,29 @@ class TradingNode:
         quantity: Quantity | None = None,
         price: Price | None = None,
         trigger_price: Price | None = None,
-    ) -> None:
-        """Change an open order where the venue can (else the strategy sees a log line)."""
+    ) -> asyncio.Task[ModifyRefusal | None] | None:
+        """Change an open order where pre-trade risk lets it and the venue can.
+
+        Returns the task that does it: its result is None once the venue applied the change
+        (or its answer was lost and a lookup settled the order), else the ``ModifyRefusal``
+        (also logged for the strategy; a venue's refusal is the ``OrderModifyRejected`` event).
+        None when the order is not the strategy's or not open.
+        """
         order = self.oms.get(client_order_id)
         if order is None or order.strategy_id != strategy.id or not order.is_open:
-            return
+            return None
+        reference = None if self.risk.tracking else self.last_price(order.instrument_id)
+        denial = self.risk.check_modify(
+            client_order_id, quantity=quantity, price=price, trigger_price=trigger_price,
+            reference=reference,
+        )  # fmt: skip
+        if denial is not None:
+            refusal = ModifyRefusal("risk", denial[0].value, denial[1])
+            self._refused_modify(strategy, order, refusal)
+            return self._spawn(_answer(refusal))
         client = self.venues[order.instrument_id.venue]
 
-        async def go() -> None:
+        async def go() -> ModifyRefusal | None:
             try:
                 report = await client.modify(
                     order.instrument_id, client_order_id,
@@ -643,13 +696,29 @@ class TradingNode:
                     found = await self._status(client, order)
                     if found is not None:
                         await self._apply_report(client, found)
-                return
+                return None
             except TradeForgeError as exc:
-                log.warning("modify refused", client_order_id=client_order_id.value, error=str(exc))
-                return
+                refusal = ModifyRefusal("venue", "REJECTED", str(exc))
+                self._refused_modify(strategy, order, refusal)
+                if order.is_open:  # risk gives back what it counted for the change
+                    now = self.clock.timestamp_ns()
+                    self._event(
+                        OrderModifyRejected(**order.spec.ids(), reason=RejectReason.OTHER,
+                                            message=str(exc)[:500], ts_event=now, ts_init=now)
+                    )  # fmt: skip
+                return refusal
             await self._apply_report(client, report)
+            return None
 
-        self._spawn(go())
+        return self._spawn(go())
+
+    def _refused_modify(self, strategy: Strategy, order: Order, refusal: ModifyRefusal) -> None:
+        cid = order.client_order_id.value
+        log.warning("modify refused", client_order_id=cid, by=refusal.by, reason=refusal.reason,
+                    error=refusal.message)  # fmt: skip
+        self.logs.add(strategy.id, self.clock.timestamp_ns(), "warning",
+                      f"modify of {cid} refused by {refusal.by}: {refusal.message}",
+                      reason=refusal.reason)  # fmt: skip
 
     # ======================================================= venue -> events
     async def _order_stream(self, updates: AsyncIterator[OrderUpdate]) -> None:
@@ -798,6 +867,142 @@ class TradingNode:
             ):
                 self._spawn(self._cancel_now(target))
 
+    # ================================================= strategies at run time
+    def add_strategy(self, strategy: Strategy, *, owner: str | None = None) -> None:
+        """Add a strategy, stopped: ``start_strategy`` starts it (also a running node's).
+        ``owner`` is who added it (the gateway's user id), None for the node's own.
+
+        Raises InvalidValue when the id is taken or, while the node runs, an instrument is
+        not traded here."""
+        if strategy.id in self._by_id:
+            raise InvalidValue(f"a strategy {strategy.id} already exists in this node")
+        if self.running:
+            self._check_instruments(strategy)
+        self.strategies.append(strategy)
+        self._by_id[strategy.id] = strategy
+        self._contexts[strategy.id] = self._new_context(strategy)
+        self._stopped.add(strategy.id)
+        self._owners[strategy.id] = owner
+        self.logs.add(strategy.id, self.clock.timestamp_ns(), "info", "added",
+                      strategy=strategy.name)  # fmt: skip
+
+    def replace_strategy(self, strategy: Strategy) -> None:
+        """Put ``strategy`` (new parameters) in the place of the stopped strategy with its id."""
+        old = self.strategy(strategy.id)
+        if self.is_running(old.id):
+            raise InvalidValue(f"strategy {strategy.id} is running: stop it first")
+        if self.running:
+            self._check_instruments(strategy)
+        self.strategies[self.strategies.index(old)] = strategy
+        self._by_id[strategy.id] = strategy
+        self._contexts[strategy.id] = self._new_context(strategy)
+        self.logs.add(strategy.id, self.clock.timestamp_ns(), "info", "configured",
+                      params=repr(strategy.params))  # fmt: skip
+
+    def start_strategy(self, strategy_id: StrategyId) -> None:
+        """Start a stopped strategy of the running node (a strategy that ran before starts
+        afresh: a new instance with the same id and parameters, and new order ids)."""
+        strategy = self.strategy(strategy_id)
+        if not self.running:
+            raise InvalidValue("the node is not running")
+        if self.is_running(strategy_id):
+            return
+        self._check_instruments(strategy)
+        if strategy_id in self._started:
+            self._detach(strategy_id)  # a strategy that failed left its timers behind
+            try:
+                fresh = type(strategy)(strategy.params, strategy_id=strategy_id.value,
+                                       instruments=strategy.configured_instruments)  # fmt: skip
+            except Exception as exc:  # user code: its constructor may raise anything
+                raise InvalidValue(f"strategy {strategy_id} could not be rebuilt: {exc}") from None
+            self.strategies[self.strategies.index(strategy)] = fresh
+            self._by_id[strategy_id] = strategy = fresh
+            self._contexts[strategy_id] = self._new_context(strategy)
+        for iid in strategy.configured_instruments:
+            self._add_feed(iid)
+        strategy.bind(self._contexts[strategy_id], sorted(self.feeds, key=str))
+        self._stopped.discard(strategy_id)
+        self._started.add(strategy_id)
+        now = self.clock.timestamp_ns()
+        self._last_start[strategy_id] = now
+        self.logs.add(strategy_id, now, "info", "started")
+        self._call(strategy, "on_start", strategy.on_start)
+
+    def stop_strategy(self, strategy_id: StrategyId) -> int:
+        """Stop a strategy: ``on_stop``, no more hooks or timers, its open orders cancelled;
+        how many orders it asked the venue to cancel."""
+        strategy = self.strategy(strategy_id)
+        if self.is_running(strategy_id):
+            self._call(strategy, "on_stop", strategy.on_stop)
+        self._stopped.add(strategy_id)
+        self._detach(strategy_id)
+        orders = self.oms.open_orders(strategy_id)
+        for order in orders:
+            self._spawn(self._cancel_now(order))
+        self.logs.add(strategy_id, self.clock.timestamp_ns(), "info", "stopped",
+                      cancelled=len(orders))  # fmt: skip
+        return len(orders)
+
+    def _detach(self, strategy_id: StrategyId) -> None:
+        """Drop what a run of the strategy set up: its timers and its indicators' feeding."""
+        for name in self._strategy_timers.pop(strategy_id, set()):
+            with contextlib.suppress(TradeForgeError):
+                self.clock.cancel_timer(name)
+        context = self._contexts[strategy_id]
+        for iid, indicator in context.indicators:
+            feed = self.feeds.get(iid)
+            if feed is not None:
+                feed.remove_indicator(indicator)
+        context.indicators.clear()
+
+    def remove_strategy(self, strategy_id: StrategyId) -> None:
+        """Forget a stopped strategy (its orders and fills stay in the OMS and journal)."""
+        strategy = self.strategy(strategy_id)
+        if self.is_running(strategy_id):
+            raise InvalidValue(f"strategy {strategy_id} is running: stop it first")
+        self.strategies.remove(strategy)
+        del self._by_id[strategy_id]
+        del self._contexts[strategy_id]
+        self._owners.pop(strategy_id, None)
+        self._last_start.pop(strategy_id, None)
+        self._started.discard(strategy_id)
+        self.logs.forget(strategy_id)
+
+    def is_running(self, strategy_id: StrategyId) -> bool:
+        """Whether the strategy gets data and events now."""
+        return self.running and strategy_id in self._by_id and strategy_id not in self._stopped
+
+    def owner(self, strategy_id: StrategyId) -> str | None:
+        """Who added the strategy (None: the node's own)."""
+        return self._owners.get(strategy_id)
+
+    def errors_since_start(self, strategy_id: StrategyId) -> list[StrategyError]:
+        """The strategy's errors since it last started."""
+        since = self._last_start.get(strategy_id, 0)
+        return [
+            e for e in self.errors
+            if e.strategy_id == strategy_id.value and (e.ts_ns is None or e.ts_ns >= since)
+        ]  # fmt: skip
+
+    def _new_context(self, strategy: Strategy) -> LiveContext:
+        prefix, session = self._prefix
+        return LiveContext(self, strategy, f"{prefix}{next(self._context_numbers)}{session}")
+
+    def _check_instruments(self, strategy: Strategy) -> None:
+        for iid in strategy.configured_instruments:
+            if iid not in self.instruments:
+                raise InvalidValue(f"instrument {iid} is not traded by this node")
+
+    def _add_feed(self, iid: InstrumentId) -> None:
+        """Build bars of ``iid`` (and, once running, subscribe to its trades)."""
+        if iid in self.feeds:
+            return
+        self.feeds[iid] = LiveBarFeed(iid, self.timeframe)
+        self._aggregators[iid] = TradeBarAggregator(self.instruments[iid], self.timeframe)
+        if self.running:
+            trades = self.data[iid.venue].trades(iid)
+            self._streams.add(self._spawn(self._trade_stream(trades)))
+
     # ================================================================ queries
     def strategy(self, strategy_id: StrategyId) -> Strategy:
         """One of the node's strategies (``UnknownOrder``-free: raises ``InvalidValue``)."""
@@ -835,6 +1040,7 @@ class TradingNode:
                 self._call(strategy, "on_timer", target, own)
 
         self.clock.set_timer(f"{strategy.id}:{name}", interval_ns, fire)
+        self._strategy_timers.setdefault(strategy.id, set()).add(f"{strategy.id}:{name}")
 
     def _crash_point(self, point: str) -> None:
         # The crash matrix's hook (see _CRASH_BEFORE_JOURNAL); one test when TF_CRASH_AT is unset.
@@ -850,8 +1056,14 @@ class TradingNode:
         except Exception as exc:
             error = StrategyError(str(strategy.id), hook, self.clock.timestamp_ns(), exc)
             self.errors.append(error)
+            self.logs.add(strategy.id, self.clock.timestamp_ns(), "error",
+                          f"{hook} raised {exc!r}; strategy stopped", hook=hook)  # fmt: skip
             log.error("strategy failed; stopped", strategy=str(strategy.id), hook=hook,
                       error=repr(exc))  # fmt: skip
             self._stopped.add(strategy.id)
             for order in self.oms.open_orders(strategy.id):
                 self._spawn(self._cancel_now(order))
+
+
+async def _answer(refusal: ModifyRefusal) -> ModifyRefusal:
+    return refusal

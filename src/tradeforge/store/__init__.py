@@ -1,7 +1,9 @@
 """Persistence: SQLAlchemy tables and repositories, Alembic migrations; SQLite embedded,
-PostgreSQL distributed. Implements the ports the services declare (``OrderJournal``)."""
+PostgreSQL distributed. Implements the ports the services declare (``OrderJournal``,
+``ValuationStore``)."""
 
 from tradeforge.store.database import Database, sqlite_url
 from tradeforge.store.journal import SqlOrderJournal, event_id
+from tradeforge.store.valuations import SqlValuationStore
 
-__all__ = ["Database", "SqlOrderJournal", "event_id", "sqlite_url"]
+__all__ = ["Database", "SqlOrderJournal", "SqlValuationStore", "event_id", "sqlite_url"]

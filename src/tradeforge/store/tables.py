@@ -35,6 +35,7 @@ __all__ = [
     "metadata",
     "order_events",
     "orders",
+    "portfolio_values",
     "refresh_tokens",
     "risk_state",
     "users",
@@ -109,6 +110,16 @@ risk_state = Table(
     Column("body", Text, nullable=False),
     Column("updated_ns", BigInteger, nullable=False),
 )
+
+# The node's portfolio value time series (migration 0003): equity as exact decimal text.
+portfolio_values = Table(
+    "portfolio_values",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts_ns", BigInteger, nullable=False),
+    Column("equity", String(64), nullable=False),
+)
+Index("portfolio_values_ts", portfolio_values.c.ts_ns)
 
 # ------------------------------------------------------------------------------------- auth
 # Users, sessions (one refresh-token family each), refresh tokens, API keys, login throttling,

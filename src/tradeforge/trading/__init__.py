@@ -16,6 +16,7 @@ from tradeforge.trading.risk_state import (
 )
 from tradeforge.trading.scope import GLOBAL, Scope, ScopeKind
 from tradeforge.trading.trading_state import TradingStates
+from tradeforge.trading.valuation import Valuation, ValuationStore, ValuePoint, value_portfolio
 
 __all__ = [
     "GLOBAL",
@@ -36,4 +37,8 @@ __all__ = [
     "ScopeRecord",
     "TradingState",
     "TradingStates",
+    "ValuePoint",
+    "Valuation",
+    "ValuationStore",
+    "value_portfolio",
 ]

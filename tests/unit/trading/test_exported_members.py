@@ -26,6 +26,10 @@ def test_trading_public_api_is_pinned() -> None:
             "ScopeRecord",
             "TradingState",
             "TradingStates",
+            "ValuePoint",
+            "Valuation",
+            "ValuationStore",
+            "value_portfolio",
         ]
     )
     for name in tradeforge.trading.__all__:
