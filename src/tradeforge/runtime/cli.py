@@ -14,6 +14,7 @@ from tradeforge import __version__
 from tradeforge.observability import LogFormat, LogLevel, configure_logging, get_logger
 from tradeforge.runtime.cli_backtest import backtest_command
 from tradeforge.runtime.cli_data import data_group
+from tradeforge.runtime.cli_db import db_group
 from tradeforge.runtime.cli_exchange import exchange_group
 from tradeforge.runtime.cli_run import run_command
 from tradeforge.runtime.cli_up import up_command
@@ -169,6 +170,7 @@ cli.add_command(backtest_command)
 cli.add_command(exchange_group)
 cli.add_command(run_command)
 cli.add_command(up_command)
+cli.add_command(db_group)
 
 
 def main() -> None:

@@ -39,7 +39,8 @@ def up_command(invocation: _Invocation, host: str, port: int) -> None:
     settings = invocation.settings
     data_dir = Path(settings.data.path)
     app, _node, _auth = embedded_app(data_dir, auth_config=settings.auth,
-                                     gateway=settings.gateway, redis=settings.redis)  # fmt: skip
+                                     gateway=settings.gateway, redis=settings.redis,
+                                     database_url=settings.db.url_for(data_dir))  # fmt: skip
     click.echo(f"TradeForge on http://{host}:{port}  (API docs: http://{host}:{port}/docs; "
                f"data: {data_dir})", err=True)  # fmt: skip
     proxies = settings.gateway.trusted_proxies  # X-Forwarded-* believed from these only

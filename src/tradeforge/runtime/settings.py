@@ -27,6 +27,7 @@ from tradeforge.runtime.sources import (
     read_file,
     read_overrides,
 )
+from tradeforge.store.config import DbConfig
 
 __all__ = ["Setting", "Settings", "known_keys", "load_settings"]
 
@@ -51,6 +52,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     gateway: GatewayConfig = msgspec.field(default_factory=GatewayConfig)
     redis: RedisConfig = msgspec.field(default_factory=RedisConfig)
+    db: DbConfig = msgspec.field(default_factory=DbConfig)
     sources: Mapping[str, Source] = msgspec.field(default_factory=dict)
 
     def source_of(self, key: str) -> Source:

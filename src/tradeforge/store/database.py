@@ -3,7 +3,9 @@
 Durability is part of the connection, not left to defaults (RELIABILITY.md decision 1): SQLite
 runs with WAL and ``synchronous=FULL`` (every commit is fsynced), PostgreSQL with
 ``synchronous_commit=on``. ``durability()`` reads the settings back so a test can pin them.
-``upgrade()`` brings the schema to the newest Alembic revision; it is run at start-up.
+``upgrade()`` brings the schema to the newest Alembic revision; it is run at start-up and by
+``tradeforge db upgrade``; ``revision()`` and ``head()`` say where the schema is and where the
+code expects it (``tradeforge db current``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -65,14 +69,28 @@ class Database:
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied."""
         logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per migration is noise
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
+        config = _alembic_config()
         try:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:
             raise TemporaryError(f"database {self.safe_url}: {exc.orig}") from None
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision (``None``: no migration has run on this database)."""
+        try:
+            with self.engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+        except OperationalError as exc:
+            raise TemporaryError(f"database {self.safe_url}: {exc.orig}") from None
+
+    @staticmethod
+    def head() -> str:
+        """The newest revision this code knows."""
+        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        assert head is not None  # the package ships its migrations
+        return head
 
     @property
     def safe_url(self) -> str:
@@ -94,6 +112,12 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
 
 
 def _sqlite_begin(connection: Any) -> None:

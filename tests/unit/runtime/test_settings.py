@@ -91,7 +91,7 @@ def test_entries_report_every_key_with_value_and_source() -> None:
 
     entries = {e.key: (e.value, str(e.source)) for e in settings.entries()}
 
-    sections = ("auth.", "gateway.", "redis.")
+    sections = ("auth.", "gateway.", "redis.", "db.")
     assert {k: v for k, v in entries.items() if not k.startswith(sections)} == {
         "log.level": ("info", "default"),
         "log.format": ("console", "default"),
@@ -100,6 +100,7 @@ def test_entries_report_every_key_with_value_and_source() -> None:
     assert entries["auth.access_ttl_s"] == (900, "default")
     assert entries["gateway.rate_limit_per_key"] == (600, "default")
     assert entries["redis.url"] == ("", "default")
+    assert entries["db.url"] == ("", "default")
     assert list(known_keys()) == list(entries)
 
 

@@ -71,6 +71,7 @@ def test_secrets_are_never_shown() -> None:
             "TRADEFORGE__AUTH__JWT_SECRET": "s3cr3t-value",
             "TRADEFORGE__AUTH__ADMIN_PASSWORD": "pw",
             "TRADEFORGE__REDIS__PASSWORD": "redis-pass",
+            "TRADEFORGE__DB__PASSWORD": "db-pass",
         },
         overrides={},
     )
@@ -78,10 +79,11 @@ def test_secrets_are_never_shown() -> None:
         assert "s3cr3t-value" not in text
         assert '"pw"' not in text
         assert "redis-pass" not in text
+        assert "db-pass" not in text
         assert "***" in text
 
 
 def test_json_of_default_settings_lists_every_section() -> None:
     document = json.loads(settings_as_json(Settings()))
 
-    assert set(document) == {"log", "data", "auth", "gateway", "redis"}
+    assert set(document) == {"log", "data", "auth", "gateway", "redis", "db"}
