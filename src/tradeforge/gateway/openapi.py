@@ -3,10 +3,10 @@
 FastAPI documents a route's success response and its own 422 body; the gateway answers more
 than that, and differently: every error is a problem document (``application/problem+json``,
 ``problems.py``), a protected route needs a bearer token (401), a permission (403) and is rate
-limited (429), a body can be too large (413), an id in the path can name nothing (404), and a
-dependency can be down (503). ``install_openapi`` adds exactly these to each operation, from
-what the route declares (``security.route_access``), and the bearer security scheme, so the
-document matches the answers (RELIABILITY.md SEC-1: 0 schema violations under Schemathesis).
+limited (429), a body can be too large (413) or not JSON at all (400), an id in the path can
+name nothing (404), and a dependency can be down (503). ``install_openapi`` adds exactly these
+to each operation, from what the route declares (``security.route_access``), and the bearer
+security scheme, so the document matches the answers (RELIABILITY.md SEC-1: 0 schema violations under Schemathesis).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _NO_HEALTH_LIMIT = {"/healthz", "/readyz"}  # never rate limited (docs/api.md), plain JSON
 _ERRORS = {
+    400: "the body is not JSON",
     401: "no valid access token or API key",
     403: "the credential lacks the permission",
     404: "nothing with that id (or not the caller's)",
@@ -96,7 +97,7 @@ def _complete_operation(operation: dict[str, Any], *, public: bool) -> None:
     else:
         operation["security"] = []
     if "requestBody" in operation:
-        statuses |= {413, 422}
+        statuses |= {400, 413, 422}
     if operation.get("parameters"):
         statuses.add(422)
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):

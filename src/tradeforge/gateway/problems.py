@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradeforge.auth.errors import AccountLocked, AuthenticationFailed, Forbidden
@@ -91,6 +92,16 @@ def problem(
                         headers=headers)  # fmt: skip
 
 
+def _allowed(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at ``path`` (Starlette's 405 names the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path) and route.methods:
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error to a problem document."""
 
@@ -128,7 +139,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         kind = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
             exc.status_code, "http-error"
         )
-        return problem(exc.status_code, kind, str(exc.detail), request)
+        response = problem(exc.status_code, kind, str(exc.detail), request)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Allow lists every method of the path (RFC 9110 §15.5.6)
+            response.headers["Allow"] = ", ".join(_allowed(app, request.url.path))
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

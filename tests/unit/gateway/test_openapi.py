@@ -1,0 +1,103 @@
+"""The OpenAPI document describes what the gateway answers (SEC-1's schema conformance rests on
+it): bearer security exactly where a route needs a credential, problem documents for every
+error status it can give, and answers that keep to it (a 405 names the allowed methods, a body
+that is not JSON is the documented 400)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import argon2
+import httpx
+from fastapi import FastAPI
+
+from tradeforge.auth import AuthConfig, AuthService, PasswordHasher, RequestContext
+from tradeforge.auth.config import generate_key_text
+from tradeforge.bus import LiveClock
+from tradeforge.gateway import GatewayServices, create_app
+from tradeforge.gateway.openapi import PROBLEM_SCHEMA
+from tradeforge.gateway.security import PUBLIC, route_access
+from tradeforge.store import Database, sqlite_url
+
+FAST = argon2.Parameters(type=argon2.Type.ID, version=19, salt_len=16, hash_len=32,
+                         time_cost=1, memory_cost=64, parallelism=1)  # fmt: skip
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def make_app(tmp_path: Path) -> FastAPI:
+    """The gateway over a real auth service (SQLite); no trading node (not touched here)."""
+    database = Database(sqlite_url(tmp_path / "auth.sqlite"))
+    database.upgrade()
+    config = AuthConfig(jwt_secret=generate_key_text(), secret_key=generate_key_text())
+    auth = AuthService(config=config, database=database, clock=LiveClock(),
+                       hasher=PasswordHasher(FAST, insecure_for_tests=True))  # fmt: skip
+    auth.ensure_admin("admin", "tangerine rooftop signal 42", RequestContext())
+    return create_app(GatewayServices(node=None, manual=None, auth=auth))  # type: ignore[arg-type]
+
+
+def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m.upper(), p, op) for p, ops in doc["paths"].items() for m, op in ops.items()]
+
+
+def test_security_is_declared_from_what_each_route_requires(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    doc = app.openapi()
+    access = route_access(app)
+
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for method, path, op in operations(doc):
+        public = access[(method, path)] == "public" or path in ("/healthz", "/readyz")
+        assert op["security"] == ([] if public else [{"bearer": []}]), (method, path)
+        if not public:
+            assert {"401", "403", "429"} <= set(op["responses"]), (method, path)
+    assert {(m, p) for m, p, op in operations(doc) if op["security"] == []} == PUBLIC
+
+
+def test_every_error_answer_is_a_documented_problem(tmp_path: Path) -> None:
+    doc = make_app(tmp_path).openapi()
+
+    assert doc["components"]["schemas"]["Problem"] == PROBLEM_SCHEMA
+    assert "HTTPValidationError" not in doc["components"]["schemas"]  # 422 is a problem too
+    for method, path, op in operations(doc):
+        if path in ("/healthz", "/readyz"):
+            continue
+        for status, response in op["responses"].items():
+            if status[0] in "45":
+                assert response["content"] == PROBLEM, (method, path, status)
+        if "requestBody" in op:
+            assert {"400", "413", "422"} <= set(op["responses"]), (method, path)
+        if "{" in path:
+            assert "404" in op["responses"], (method, path)
+
+
+def send(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await http.request(method, path, **kwargs)
+
+    return asyncio.run(go())
+
+
+def test_an_unsupported_method_is_405_with_allow(tmp_path: Path) -> None:
+    # Found by Schemathesis (SEC-1, unsupported_method): the 405 problem dropped the Allow header.
+    app = make_app(tmp_path)
+    trace = send(app, "TRACE", "/readyz")
+    patch = send(app, "PATCH", "/api/v1/risk/limits", json={})
+
+    assert trace.status_code == 405
+    assert trace.headers["allow"] == "GET"
+    assert trace.headers["content-type"] == "application/problem+json"
+    assert patch.status_code == 405
+    assert patch.headers["allow"] == "GET, PUT"  # every method of the path, not the first route's
+
+
+def test_a_body_that_is_not_json_is_the_documented_400(tmp_path: Path) -> None:
+    answer = send(make_app(tmp_path), "POST", "/api/v1/auth/login", content=b"\xff\x00{",
+                  headers={"content-type": "application/json"})  # fmt: skip
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == 400
