@@ -6,7 +6,8 @@ than that, and differently: every error is a problem document (``application/pro
 limited (429), a body can be too large (413) or not JSON at all (400), an id in the path can
 name nothing (404), and a dependency can be down (503). ``install_openapi`` adds exactly these
 to each operation, from what the route declares (``security.route_access``), and the bearer
-security scheme, so the document matches the answers (RELIABILITY.md SEC-1: 0 schema violations under Schemathesis).
+security scheme, so the document matches the answers (RELIABILITY.md SEC-1: 0 schema
+violations under Schemathesis).
 """
 
 from __future__ import annotations
