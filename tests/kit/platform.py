@@ -30,10 +30,11 @@ def _free_port() -> int:
 class Platform:
     """One ``tradeforge up`` process with its data directory."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.extra_env = dict(env or {})  # settings of this platform (TRADEFORGE__...)
 
     @property
     def url(self) -> str:
@@ -42,7 +43,7 @@ class Platform:
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFORGE__")}
         env["TRADEFORGE__AUTH__ADMIN_PASSWORD"] = ADMIN_PASSWORD
-        return env
+        return env | self.extra_env
 
     def generate(self, instrument: str = "BTC/USDT.SIM", bars: int = 20_000, seed: int = 7) -> None:
         """Write a synthetic 1m dataset into the platform's history catalog."""
