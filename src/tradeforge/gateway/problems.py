@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradeforge.auth.errors import AccountLocked, AuthenticationFailed, Forbidden
@@ -93,9 +93,12 @@ def problem(
 
 
 def _allowed(app: FastAPI, path: str) -> list[str]:
-    """Every method some route serves at ``path`` (Starlette's 405 names the first route's)."""
+    """Every method an API operation serves at ``path`` (Starlette's 405 names the first
+    route's; the web UI's catch-all page route is not an operation of the API)."""
     methods: set[str] = set()
     for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path) and route.methods:
             methods |= route.methods

@@ -101,3 +101,19 @@ def test_a_body_that_is_not_json_is_the_documented_400(tmp_path: Path) -> None:
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["status"] == 400
+
+
+def test_allow_ignores_the_web_uis_catch_all_page_route(tmp_path: Path) -> None:
+    # Found by Schemathesis (allow_header_conformance): with the web UI mounted, a 405 from
+    # /api/v1/auth/login advertised GET, the catch-all page route's method.
+    app = make_app(tmp_path)
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def page(path: str) -> dict[str, str]:
+        return {"page": path}
+
+    answer = send(app, "OPTIONS", "/api/v1/auth/login")
+
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+
