@@ -117,3 +117,13 @@ def test_allow_ignores_the_web_uis_catch_all_page_route(tmp_path: Path) -> None:
     assert answer.status_code == 405
     assert answer.headers["allow"] == "POST"
 
+
+def test_the_documented_key_lifetime_is_the_one_the_auth_service_takes(tmp_path: Path) -> None:
+    # Found by Schemathesis (positive_data_acceptance): the schema allowed 400 days, the service
+    # refuses more than 366 with a 422.
+    from tradeforge.auth.api_keys import _MAX_LIFETIME_S
+
+    schemas = make_app(tmp_path).openapi()["components"]["schemas"]
+    lifetime = schemas["ApiKeyIn"]["properties"]["expires_in_s"]["anyOf"][0]
+
+    assert lifetime["maximum"] == _MAX_LIFETIME_S

@@ -56,7 +56,7 @@ class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     scopes: list[Literal["read", "trade", "admin"]] = Field(min_length=1, max_length=3)
     ip_allowlist: list[str] = Field(default_factory=list, max_length=32)
-    expires_in_s: int | None = Field(default=None, ge=60, le=400 * 86_400)
+    expires_in_s: int | None = Field(default=None, ge=60, le=366 * 86_400)  # the service's
 
 
 class ApiKeyOut(BaseModel):
