@@ -392,6 +392,18 @@ class ApiKeyManager:
             tx.revoke_key(key_id, now)
             tx.record(now, ctx, actor, AuditAction.KEY_REVOKED, key_id, owner=found[0].user_id)
 
+    def revoke_all_of(self, user_id: str, *, actor: str, reason: str, ctx: RequestContext) -> int:
+        """Revoke every key of ``user_id`` still in force (each audited); how many."""
+        now = self._clock.timestamp_ns()
+        revoked = 0
+        with self._repo.write() as tx:
+            for key in tx.keys_of(user_id):
+                if tx.revoke_key(key.id, now):
+                    revoked += 1
+                    tx.record(now, ctx, actor, AuditAction.KEY_REVOKED, key.id, owner=user_id,
+                              reason=reason)  # fmt: skip
+        return revoked
+
     def revoke_leaked(self, token: str, ctx: RequestContext) -> bool:
         """Revoke the key whose secret is ``token`` (a secret-scanning report); True if found."""
         if not is_api_key(token):

@@ -52,6 +52,7 @@ class AuditAction(StrEnum):
     USER_ROLE_CHANGED = "user.role_changed"
     USER_DISABLED = "user.disabled"
     USER_ENABLED = "user.enabled"
+    REGISTRATION_THROTTLED = "registration.throttled"  # refused unchecked: too many tries
     KEY_CREATED = "api_key.created"
     KEY_REVOKED = "api_key.revoked"
     KEY_REJECTED = "api_key.rejected"  # a known key used wrongly (IP, expiry, signature...)

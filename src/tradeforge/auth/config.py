@@ -78,6 +78,9 @@ class AuthConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     ip_failures_per_minute: int = 20
     recv_window_ms: int = 5_000
     max_api_keys_per_user: int = 100
+    allow_registration: bool = False
+    """Anyone may create a ``viewer`` account (``POST /api/v1/auth/register``); closed by
+    default: admins create users."""
 
     def __post_init__(self) -> None:
         _check(0 < self.access_ttl_s <= 900, "access_ttl_s", self.access_ttl_s, "1..900 (15 min)")

@@ -169,6 +169,40 @@ class AuthService:
         self.require(principal, Permission.USERS_ADMIN, ctx)
         return self._users.create(username, password, role, actor=principal.user_id, ctx=ctx)
 
+    def register(self, username: str, password: str, ctx: RequestContext) -> UserInfo:
+        """A new ``viewer`` made by its owner, when ``allow_registration`` is on (else
+        Forbidden ``REGISTRATION_CLOSED``); throttled per client address like failed logins
+        (LoginThrottled, 429)."""
+        if not self.config.allow_registration:
+            raise Forbidden("registration is closed", code="REGISTRATION_CLOSED")
+        return self._users.register(username, password, ctx)
+
+    def update_user(
+        self,
+        principal: Principal,
+        user_id: str,
+        *,
+        role: Role | None = None,
+        disabled: bool | None = None,
+        ctx: RequestContext,
+    ) -> UserInfo:
+        """Change a user's role and/or disable or re-enable them (admin; not oneself).
+        Disabling ends every session of theirs and revokes every API key of theirs (a
+        re-enabled user logs in again and makes new keys)."""
+        self.require(principal, Permission.USERS_ADMIN, ctx)
+        user = self._users.get(user_id)  # NotFound first: the id is checked before the rules
+        if user_id == principal.user_id and (role is not None or disabled is not None):
+            raise Forbidden("an admin cannot change their own role or disable themselves",
+                            code="SELF_CHANGE")  # fmt: skip
+        if role is not None and Role(role) is not user.role:
+            user = self._users.set_role(user_id, role, actor=principal.user_id, ctx=ctx)
+        if disabled is not None and disabled != user.disabled:
+            user = self._users.set_disabled(user_id, disabled, actor=principal.user_id, ctx=ctx)
+        if disabled:
+            self._keys.revoke_all_of(user_id, actor=principal.user_id, reason="user_disabled",
+                                     ctx=ctx)  # fmt: skip
+        return user
+
     def list_users(self, principal: Principal, ctx: RequestContext) -> list[UserInfo]:
         """Every user (admin)."""
         self.require(principal, Permission.USERS_ADMIN, ctx)

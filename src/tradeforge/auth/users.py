@@ -232,6 +232,30 @@ class UserManager:
             )  # fmt: skip
         return _info(user)
 
+    def register(self, username: str, password: str, ctx: RequestContext) -> UserInfo:
+        """A ``viewer`` account made by its owner (the service checks registration is open).
+
+        Every attempt, made or refused, is charged like a failed login to the client address
+        (throttle key ``register:<ip>``, and the address's failure count), so one address gets
+        a few accounts, then the login back-off (429), and counts towards its per-minute cap on
+        failed logins.
+        """
+        key = f"register:{ctx.ip or 'unknown'}"
+        now = self._clock.timestamp_ns()
+        with self._repo.write() as tx:
+            admission = self._throttle.admit(tx, key, ctx.ip, now)
+            if admission.verdict is not Verdict.ADMITTED:
+                tx.record(
+                    now, ctx, ANONYMOUS, AuditAction.REGISTRATION_THROTTLED, key,
+                    outcome=Outcome.REFUSED, reason=admission.verdict.value,
+                )  # fmt: skip
+        if admission.verdict is not Verdict.ADMITTED:
+            raise LoginThrottled(
+                "too many registrations from this address: try again later",
+                retry_after=admission.retry_after_s or float(self._config.backoff_first_s),
+            )
+        return self.create(username, password, Role.VIEWER, actor=ANONYMOUS, ctx=ctx)
+
     def ensure_admin(
         self, username: str, password: str | None, ctx: RequestContext
     ) -> tuple[UserInfo, str | None] | None:

@@ -78,6 +78,7 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     inflight_interval: float = 2.0  # between lookups (the venue's visibility lag)
     inflight_retries: int = 5
     reconcile_every_s: float = 60.0  # periodic check of open orders and fills (0: only at start)
+    value_every_s: float = 10.0  # the account's value recorded this often (0: never)
     venues: list[VenueConfig] = msgspec.field(default_factory=list)
     strategies: list[StrategyConfig] = msgspec.field(default_factory=list)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
@@ -99,6 +100,10 @@ def load_node_config(path: Path) -> NodeConfig:
         raise ConfigurationError(f"node config {path}: add at least one [[venues]] table")
     if not config.strategies:
         raise ConfigurationError(f"node config {path}: add at least one [[strategies]] table")
+    if config.value_every_s < 0:
+        raise ConfigurationError(
+            f"node config {path}: value_every_s = {config.value_every_s}: expected >= 0"
+        )
     names = [v.name for v in config.venues]
     if len(set(names)) != len(names):
         raise ConfigurationError(f"node config {path}: venue names must be unique, got {names}")

@@ -26,10 +26,12 @@ from tradeforge.gateway.routers import (
     instruments,
     market,
     orders,
+    portfolio,
     positions,
     reconciliation,
     risk,
     strategies,
+    strategy_instances,
     stream,
     system,
 )
@@ -82,8 +84,8 @@ def create_app(
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    for module in (system, auth, instruments, market, orders, positions, strategies, backtests,
-                   risk, reconciliation, stream):  # fmt: skip
+    for module in (system, auth, instruments, market, orders, positions, portfolio, strategies,
+                   strategy_instances, backtests, risk, reconciliation, stream):  # fmt: skip
         app.include_router(module.router)
     install_openapi(app)
     return app

@@ -24,16 +24,25 @@ __all__ = [
     "InstrumentOut",
     "KillSwitchIn",
     "KillSwitchOut",
+    "InstrumentPerformanceOut",
     "OrderIn",
+    "OrderModifyIn",
     "OrderOut",
     "OrderPage",
+    "PortfolioOut",
+    "PortfolioPointOut",
     "PositionOut",
     "ReconciliationOut",
     "RiskLimitsIn",
     "RiskLimitsOut",
+    "StrategyConfigureIn",
     "StrategyErrorOut",
     "StrategyInfoOut",
+    "StrategyInstanceIn",
+    "StrategyInstanceOut",
+    "StrategyLogLineOut",
     "StrategyOut",
+    "StrategyPerformanceOut",
     "TickerOut",
     "VersionOut",
 ]
@@ -89,6 +98,19 @@ class OrderIn(BaseModel):
     )
 
 
+class OrderModifyIn(BaseModel):
+    """A change to an open order: a new total quantity (above what has filled), a new limit
+    price, a new trigger price; at least one. The order keeps its id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: DecimalStr | None = Field(
+        default=None, examples=["0.02"], max_length=40, pattern=r"^\d+(\.\d+)?$"
+    )
+    price: DecimalStr | None = Field(default=None, max_length=40, pattern=r"^\d+(\.\d+)?$")
+    trigger_price: DecimalStr | None = Field(default=None, max_length=40, pattern=r"^\d+(\.\d+)?$")
+
+
 class OrderOut(_Out):
     """An order and where it stands."""
 
@@ -137,6 +159,32 @@ class PositionOut(_Out):
     realized_pnl: DecimalStr
     unrealized_pnl: DecimalStr | None
     last_price: DecimalStr | None
+
+
+# ------------------------------------------------------------------ portfolio
+class PortfolioOut(_Out):
+    """The account's value now, in ``base_currency``: ``equity`` is every balance priced at the
+    last prices (positions are held as balances, so they are in it); ``cash`` is each
+    currency's total balance in that currency; ``positions_value`` the open positions marked to
+    the last price (part of ``equity``); PnL and ``fees`` summed over every position;
+    ``unpriced`` lists currencies with no price against the base yet (left out)."""
+
+    base_currency: str
+    equity: DecimalStr
+    cash: dict[str, DecimalStr]
+    positions_value: DecimalStr
+    realized_pnl: DecimalStr
+    unrealized_pnl: DecimalStr
+    fees: DecimalStr
+    unpriced: list[str]
+    ts: str
+
+
+class PortfolioPointOut(_Out):
+    """One point of the value time series (``ts`` ISO-8601 UTC, whole milliseconds)."""
+
+    ts: str
+    equity: DecimalStr
 
 
 # ------------------------------------------------------------------ market data
@@ -338,6 +386,81 @@ class StrategyOut(_Out):
     state: Literal["running", "stopped", "failed"]
     open_orders: int
     errors: list[StrategyErrorOut]
+
+
+_INSTANCE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$"
+
+
+class StrategyInstanceIn(BaseModel):
+    """A strategy instance to create (stopped): a registered strategy, its instruments and
+    parameters (checked by the strategy's declared parameters); ``id`` is chosen when left
+    out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str = Field(examples=["sma_cross"], min_length=1, max_length=64)
+    instrument_ids: list[str] = Field(examples=[["BTC/USDT.SIM"]], min_length=1, max_length=10)
+    params: dict[str, Any] = Field(default_factory=dict, examples=[{"fast": 10, "slow": 30}])
+    id: str | None = Field(default=None, examples=["sma-btc"], pattern=_INSTANCE_ID)
+
+
+class StrategyConfigureIn(BaseModel):
+    """New parameters of a stopped instance: the whole set (keys left out take their
+    defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] = Field(examples=[{"fast": 5, "slow": 20}])
+
+
+class StrategyInstanceOut(_Out):
+    """A strategy instance: ``state`` is running, stopped or failed (a hook raised since it
+    last started: ``errors``)."""
+
+    id: str
+    strategy: str
+    instrument_ids: list[str]
+    params: dict[str, Any]
+    state: Literal["running", "stopped", "failed"]
+    open_orders: int
+    errors: list[StrategyErrorOut]
+
+
+class StrategyLogLineOut(_Out):
+    """One recent log line of an instance (its own lines, errors, what the node did)."""
+
+    time: str
+    level: Literal["info", "warning", "error"]
+    message: str
+    fields: dict[str, str]
+
+
+class InstrumentPerformanceOut(_Out):
+    """An instance's position in one instrument (money in ``currency``)."""
+
+    instrument_id: str
+    quantity: DecimalStr
+    avg_px_open: DecimalStr | None
+    last_price: DecimalStr | None
+    realized_pnl: DecimalStr
+    unrealized_pnl: DecimalStr | None
+    fees: DecimalStr
+    currency: str
+
+
+class StrategyPerformanceOut(_Out):
+    """An instance's live performance (totals in ``base_currency``)."""
+
+    strategy_id: str
+    time: str
+    base_currency: str
+    realized_pnl: DecimalStr
+    unrealized_pnl: DecimalStr
+    fees: DecimalStr
+    fills: int
+    orders: int
+    open_orders: int
+    positions: list[InstrumentPerformanceOut]
 
 
 # ------------------------------------------------------------------ reconciliation

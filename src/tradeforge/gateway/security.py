@@ -50,6 +50,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/readyz"),
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/auth/refresh"),
+        ("POST", "/api/v1/auth/register"),  # 403 unless auth.allow_registration
     }
 )
 """Routes served without a token: health, and the routes that hand out tokens."""

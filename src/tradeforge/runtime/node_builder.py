@@ -21,7 +21,7 @@ from tradeforge.domain.errors import ConfigurationError, InvalidValue
 from tradeforge.engine import TradingNode
 from tradeforge.engine.config import NodeConfig, VenueConfig
 from tradeforge.execution import VenueClient
-from tradeforge.store import Database, SqlOrderJournal, sqlite_url
+from tradeforge.store import Database, SqlOrderJournal, SqlValuationStore, sqlite_url
 from tradeforge.strategy import Strategy
 from tradeforge.strategy.registry import StrategyRegistry
 from tradeforge.trading import RiskEngine
@@ -142,4 +142,6 @@ def build_node(
         inflight_interval=config.inflight_interval,
         inflight_retries=config.inflight_retries,
         reconcile_every_s=config.reconcile_every_s,
+        valuations=SqlValuationStore(database),
+        value_every_s=config.value_every_s,
     )

@@ -1,5 +1,6 @@
 """``/api/v1/auth``, ``/api/v1/sessions``, ``/api/v1/api-keys``, ``/api/v1/users``: logging in,
-refreshing, logging out; one's sessions and API keys; users (admin).
+refreshing, logging out, registering (when ``auth.allow_registration`` is on); one's sessions
+and API keys; users (admin: list, create, change the role, disable).
 
 Refresh one token at a time: presenting a refresh token a second time (even two requests in
 parallel) counts as reuse and revokes its whole session (RFC 9700).
@@ -91,6 +92,21 @@ class UserIn(BaseModel):
     role: Literal["admin", "trader", "viewer"] = "viewer"
 
 
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    password: str = Field(min_length=1, max_length=256)
+
+
+class UserPatchIn(BaseModel):
+    """What to change: the role, and/or disable (ends the user's sessions and revokes their
+    API keys) or re-enable."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["admin", "trader", "viewer"] | None = None
+    disabled: bool | None = None
+
+
 class UserOut(BaseModel):
     id: str
     username: str
@@ -137,6 +153,22 @@ async def refresh(request: Request, body: RefreshIn) -> Any:
 
 async def _principal(request: Request) -> Principal:
     return await authenticate(_services(request), bearer(request), context_of(request))
+
+
+_REGISTER_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "registration is closed"},
+    409: {"description": "the user name is taken"},
+    429: {"description": "too many registrations from this address"},
+}
+
+
+@router.post("/auth/register", response_model=UserOut, status_code=201,
+             responses=_REGISTER_ERRORS)  # fmt: skip
+async def register(request: Request, body: RegisterIn) -> UserOut:
+    auth = _services(request).auth
+    user = await run_in_threadpool(auth.register, body.username, body.password,
+                                   context_of(request))  # fmt: skip
+    return UserOut(id=user.id, username=user.username, role=user.role.value, disabled=user.disabled)
 
 
 @router.post("/auth/logout", status_code=204, response_class=Response)
@@ -230,4 +262,21 @@ async def create_user(
         Role(body.role),
         caller.ctx,
     )
+    return UserOut(id=user.id, username=user.username, role=user.role.value, disabled=user.disabled)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, tags=["users"],
+              responses={403: {"description": "one's own role or account"},
+                         404: {"description": "no such user"}})  # fmt: skip
+async def update_user(
+    request: Request, user_id: str, body: UserPatchIn,
+    caller: Annotated[Caller, Depends(requires(Permission.USERS_ADMIN))],
+) -> UserOut:  # fmt: skip
+    auth = _services(request).auth
+    user = await run_in_threadpool(
+        lambda: auth.update_user(
+            caller.principal, user_id[:64], role=Role(body.role) if body.role else None,
+            disabled=body.disabled, ctx=caller.ctx,
+        )
+    )  # fmt: skip
     return UserOut(id=user.id, username=user.username, role=user.role.value, disabled=user.disabled)

@@ -1,9 +1,12 @@
-"""``/api/v1/orders`` and ``/api/v1/fills``: place, cancel and list orders; see executions.
+"""``/api/v1/orders`` and ``/api/v1/fills``: place, modify, cancel and list orders; see
+executions.
 
 Orders placed here belong to the node's ``manual`` strategy and go through the same pre-trade
 risk, journal and venue path as a strategy's. ``client_order_id`` makes ``POST`` idempotent:
 the same id with the same fields returns the existing order (200); with other fields, 409.
 A refused order is 422 with the risk reason; the order stays queryable as ``DENIED``.
+``PATCH`` changes an open order's quantity or prices through the node's modify path (pre-trade
+risk, then the venue); a refusal is 422 and the order is left as it was.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ from tradeforge.domain import (
     TimeInForce,
 )
 from tradeforge.domain.errors import InvalidValue
+from tradeforge.engine import ModifyRefusal
 from tradeforge.gateway.problems import Conflict, NotFound, problem
 from tradeforge.gateway.routers.instruments import find_instrument
-from tradeforge.gateway.schemas import FillOut, OrderIn, OrderOut, OrderPage
+from tradeforge.gateway.schemas import FillOut, OrderIn, OrderModifyIn, OrderOut, OrderPage
 from tradeforge.gateway.security import Caller, requires
 from tradeforge.gateway.services import GatewayServices
 
@@ -46,7 +50,6 @@ _SETTLE_S = 2.0
 
 def order_out(order: Order) -> OrderOut:
     """An order as the API shows it."""
-    spec = order.spec
     return OrderOut(
         client_order_id=order.client_order_id.value,
         venue_order_id=order.venue_order_id.value if order.venue_order_id else None,
@@ -57,8 +60,8 @@ def order_out(order: Order) -> OrderOut:
         status=order.status.value,
         quantity=str(order.quantity),
         filled_qty=str(order.filled_qty),
-        price=str(spec.price) if spec.price is not None else None,
-        trigger_price=str(spec.trigger_price) if spec.trigger_price is not None else None,
+        price=str(order.price) if order.price is not None else None,  # as last modified
+        trigger_price=str(order.trigger_price) if order.trigger_price is not None else None,
         avg_px=str(order.avg_px) if order.avg_px is not None else None,
         time_in_force=order.time_in_force.value,
     )
@@ -260,6 +263,77 @@ async def cancel_order(
     strategy = services.node.strategy(order.strategy_id)
     services.node.cancel(strategy, order.client_order_id)
     await _wait(request, lambda: not order.is_open)
+    return order_out(order)
+
+
+def _changes(order: Order, inst: Instrument, body: OrderModifyIn) -> dict[str, Any]:
+    """The modify's new values, checked against the order and the instrument's rules."""
+    if body.quantity is None and body.price is None and body.trigger_price is None:
+        raise InvalidValue("give at least one of quantity, price, trigger_price")
+    if body.price is not None and order.order_type not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        raise InvalidOrder(f"a {order.order_type.value} order has no limit price to change")
+    stops = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+    if body.trigger_price is not None and order.order_type not in stops:
+        raise InvalidOrder(f"a {order.order_type.value} order has no trigger price to change")
+    try:
+        qty = Decimal(body.quantity) if body.quantity is not None else None
+        prices = {k: Decimal(v) for k, v in (("price", body.price),
+                  ("trigger_price", body.trigger_price)) if v is not None}  # fmt: skip
+    except ArithmeticError:
+        raise InvalidValue("quantity and prices must be decimal numbers") from None
+    lot, tick = inst.lot_size.as_decimal(), inst.tick_size.as_decimal()
+    out: dict[str, Any] = {}
+    if qty is not None:
+        if qty <= 0 or qty % lot != 0:
+            raise InvalidOrder(
+                f"quantity {body.quantity} is not a positive multiple of the lot {lot}"
+            )
+        if qty <= order.filled_qty.as_decimal():
+            raise InvalidOrder(
+                f"quantity {body.quantity} is not above the filled quantity {order.filled_qty}"
+            )
+        out["quantity"] = inst.make_qty(qty)
+    for key, price in prices.items():
+        if price <= 0 or price % tick != 0:
+            raise InvalidOrder(f"{key} {price} is not a positive multiple of the tick {tick}")
+        out[key] = inst.make_price(price)
+    return out
+
+
+@router.patch("/orders/{client_order_id}", response_model=OrderOut,
+              responses={404: {"description": "no such order"},
+                         409: {"description": "the order is no longer open"},
+                         422: {"description": "invalid, or refused by pre-trade risk or the "
+                                              "venue (the order is unchanged)"}})  # fmt: skip
+async def modify_order(
+    request: Request,
+    client_order_id: str,
+    body: OrderModifyIn,
+    caller: Annotated[Caller, Depends(requires(Permission.ORDERS_WRITE))],
+) -> Any:
+    order = _order(request, client_order_id, caller)
+    services = _services(request)
+    node = services.node
+    inst = node.instruments.get(order.instrument_id)
+    if inst is None:  # pragma: no cover - an order's instrument is the node's
+        raise NotFound(f"no instrument {order.instrument_id}")
+    changes = _changes(order, inst, body)
+    if not order.is_open:
+        raise Conflict(f"order {client_order_id} is {order.status.value}, not open")
+    await run_in_threadpool(
+        services.auth.record, "order.modify", caller.principal, caller.ctx,
+        target=order.client_order_id.value,
+        detail={k: str(v) for k, v in changes.items()},
+    )  # fmt: skip
+    task = node.modify(node.strategy(order.strategy_id), order.client_order_id, **changes)
+    if task is None:  # closed while the audit row was written
+        raise Conflict(f"order {client_order_id} is {order.status.value}, not open")
+    done, _ = await asyncio.wait({task}, timeout=_SETTLE_S)  # else: still on its way
+    refusal = task.result() if done else None
+    if isinstance(refusal, ModifyRefusal):
+        kind = "order-modify-denied" if refusal.by == "risk" else "order-modify-rejected"
+        return problem(422, kind, refusal.message, request, reason=refusal.reason,
+                       client_order_id=order.client_order_id.value)  # fmt: skip
     return order_out(order)
 
 

@@ -1,0 +1,79 @@
+"""``/api/v1/portfolio``: what the node's account is worth now, and its value over time.
+
+The valuation is the engine's (``node.portfolio``: balances priced at the last prices, exact,
+in the node's base currency); the time series is what the node recorded every
+``value_every_s`` seconds (kept in the store, so a restart keeps it). ``/history`` answers at
+most ``limit`` points, oldest first: the newest in ``[start, end)``, or with ``start`` the
+first from it on; to read further back pass the first point's ``ts`` as ``end``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from tradeforge.auth.roles import Permission
+from tradeforge.data import format_utc_ns, parse_utc_ns
+from tradeforge.domain import InvalidValue
+from tradeforge.gateway.schemas import PortfolioOut, PortfolioPointOut
+from tradeforge.gateway.security import requires
+from tradeforge.gateway.services import GatewayServices
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/api/v1/portfolio",
+    tags=["portfolio"],
+    dependencies=[Depends(requires(Permission.PORTFOLIO_READ))],
+)
+
+
+def _services(request: Request) -> GatewayServices:
+    services: GatewayServices = request.app.state.services
+    return services
+
+
+def _text(value: object) -> str:
+    return format(value, "f")
+
+
+@router.get("", response_model=PortfolioOut)
+async def portfolio(request: Request) -> PortfolioOut:
+    value = _services(request).node.portfolio.now()
+    return PortfolioOut(
+        base_currency=value.base_currency,
+        equity=_text(value.equity),
+        cash={code: _text(amount) for code, amount in value.cash.items()},
+        positions_value=_text(value.positions_value),
+        realized_pnl=_text(value.realized_pnl),
+        unrealized_pnl=_text(value.unrealized_pnl),
+        fees=_text(value.fees),
+        unpriced=list(value.unpriced),
+        ts=format_utc_ns(value.ts_ns),
+    )
+
+
+def _time(name: str, text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return parse_utc_ns(text)
+    except InvalidValue as exc:
+        raise InvalidValue(f"{name}: {exc}") from None
+
+
+@router.get("/history", response_model=list[PortfolioPointOut])
+async def history(
+    request: Request,
+    start: Annotated[str | None, Query(max_length=40)] = None,
+    end: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> list[PortfolioPointOut]:
+    start_ns, end_ns = _time("start", start), _time("end", end)
+    if start_ns is not None and end_ns is not None and end_ns <= start_ns:
+        raise InvalidValue("end must be after start")
+    points = _services(request).node.portfolio.history(
+        start_ns=start_ns, end_ns=end_ns, limit=limit, newest=start_ns is None
+    )
+    return [PortfolioPointOut(ts=format_utc_ns(p.ts_ns), equity=_text(p.equity)) for p in points]
