@@ -33,7 +33,7 @@ from tradeforge.domain.errors import (
 )
 from tradeforge.observability import get_logger
 
-__all__ = ["Conflict", "NotFound", "install_problem_handlers", "problem"]
+__all__ = ["Conflict", "NotFound", "allowed_methods", "install_problem_handlers", "problem"]
 
 log = get_logger("tradeforge.gateway")
 _BASE = "https://tradeforge.dev/problems/"
@@ -92,7 +92,7 @@ def problem(
                         headers=headers)  # fmt: skip
 
 
-def _allowed(app: FastAPI, path: str) -> list[str]:
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Every method an API operation serves at ``path`` (Starlette's 405 names the first
     route's; the web UI's catch-all page route is not an operation of the API)."""
     methods: set[str] = set()
@@ -145,7 +145,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, kind, str(exc.detail), request)
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:  # Allow lists every method of the path (RFC 9110 §15.5.6)
-            response.headers["Allow"] = ", ".join(_allowed(app, request.url.path))
+            response.headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
         return response
 
     @app.exception_handler(Exception)

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
+from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from tradeforge.gateway.problems import NotFound
+from tradeforge.gateway.problems import NotFound, allowed_methods
 
 __all__ = ["RESERVED_PREFIXES", "UI_CSP", "default_web_dir", "mount_web"]
 
@@ -73,6 +74,8 @@ def mount_web(app: FastAPI, web_dir: Path) -> bool:
     @app.get("/{path:path}", include_in_schema=False)
     async def web_page(request: Request, path: str) -> Response:
         if _reserved(path):
+            if allowed_methods(app, request.url.path):  # an API path, another method: 405
+                raise HTTPException(405)
             raise NotFound(f"no resource {request.url.path}")
         wanted = (root / path).resolve()
         # A file at the top of the build (favicon, robots.txt), never outside it.

@@ -127,3 +127,34 @@ def test_the_documented_key_lifetime_is_the_one_the_auth_service_takes(tmp_path:
     lifetime = schemas["ApiKeyIn"]["properties"]["expires_in_s"]["anyOf"][0]
 
     assert lifetime["maximum"] == _MAX_LIFETIME_S
+
+
+def test_with_the_web_ui_mounted_a_wrong_method_on_an_api_path_is_still_405(
+    tmp_path: Path,
+) -> None:
+    # Found by Schemathesis (unsupported_method): GET /api/v1/auth/login fell through to the web
+    # UI's page route and answered 404.
+    from tradeforge.gateway.web import mount_web
+
+    site = tmp_path / "dist"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><title>TradeForge</title>")
+    app = make_app(tmp_path)
+    assert mount_web(app, site)
+
+    wrong = send(app, "GET", "/api/v1/auth/login")
+    unknown = send(app, "GET", "/api/v1/no-such-resource")
+    page = send(app, "GET", "/orders")
+
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"
+    assert unknown.status_code == 404
+    assert page.status_code == 200
+
+
+def test_creating_a_user_documents_the_409_for_a_taken_name(tmp_path: Path) -> None:
+    # Found by Schemathesis (status_code_conformance, stateful): POST /users answered an
+    # undocumented 409 for a user name that exists.
+    responses = make_app(tmp_path).openapi()["paths"]["/api/v1/users"]["post"]["responses"]
+
+    assert responses["409"]["content"] == PROBLEM

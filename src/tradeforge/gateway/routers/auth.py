@@ -248,7 +248,8 @@ async def list_users(
     ]
 
 
-@router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
+@router.post("/users", response_model=UserOut, status_code=201, tags=["users"],
+             responses={409: {"description": "the user name is taken"}})  # fmt: skip
 async def create_user(
     request: Request, body: UserIn,
     caller: Annotated[Caller, Depends(requires(Permission.USERS_ADMIN))],
