@@ -245,6 +245,7 @@ def test_strategy_instances_are_their_owners_and_need_permissions(
     for who in ("other", "viewer"):
         with platform.client(users[who]) as http:
             assert "tara-own" not in {i["id"] for i in http.get(INSTANCES).json()}
+            assert "tara-own" not in http.get("/api/v1/strategies").text
             for method, suffix, body in (("GET", "", None), ("GET", "/logs", None),
                                          ("GET", "/performance", None)):  # fmt: skip
                 is_problem(http.request(method, path + suffix, json=body), 404)
@@ -261,6 +262,8 @@ def test_strategy_instances_are_their_owners_and_need_permissions(
             is_problem(http.delete(path), 403)
     with platform.client(users["read_key"]) as http:  # the owner's read key reads
         assert http.get(path).json()["id"] == "tara-own"
+        running = {s["id"]: s["state"] for s in http.get("/api/v1/strategies").json()}
+        assert running["tara-own"] == "stopped"
     is_problem(httpx.get(platform.url + INSTANCES), 401)
     with platform.client(users["trader"]) as http:
         assert http.get(path).json()["state"] == "stopped"  # nothing above changed it

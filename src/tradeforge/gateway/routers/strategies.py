@@ -2,15 +2,16 @@
 
 ``/registry`` lists the registered strategies with their declared parameters (type, default,
 range, choices: what the optimiser and forms read). ``/strategies`` lists the node's strategies
-with their parameters, state and errors. Creating, configuring, starting and stopping strategy
-instances at run time is not built yet: the node runs the strategies it was started with.
+with their parameters, state and errors (instances created over the API included, another
+user's left out unless the caller is an admin; they are managed under ``/instances``,
+``strategy_instances.py``).
 """
 
 from __future__ import annotations
 
 import inspect
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 
@@ -18,18 +19,15 @@ from tradeforge.auth.roles import Permission
 from tradeforge.data import format_utc_ns
 from tradeforge.domain import InvalidValue
 from tradeforge.gateway.schemas import StrategyErrorOut, StrategyInfoOut, StrategyOut
-from tradeforge.gateway.security import requires
+from tradeforge.gateway.security import Caller, requires
 from tradeforge.gateway.services import GatewayServices
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
 
 __all__ = ["router"]
 
-router = APIRouter(
-    prefix="/api/v1/strategies",
-    tags=["strategies"],
-    dependencies=[Depends(requires(Permission.STRATEGIES_READ))],
-)
+router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
+Read = Annotated[Caller, Depends(requires(Permission.STRATEGIES_READ))]
 log = get_logger("tradeforge.gateway")
 
 
@@ -49,7 +47,7 @@ def _info(name: str, cls: type[Strategy]) -> StrategyInfoOut:
 
 
 @router.get("/registry", response_model=list[StrategyInfoOut])
-async def registry(request: Request) -> list[StrategyInfoOut]:
+async def registry(request: Request, caller: Read) -> list[StrategyInfoOut]:
     found = _services(request).registry
     out = []
     for name in found.names():
@@ -61,13 +59,16 @@ async def registry(request: Request) -> list[StrategyInfoOut]:
 
 
 @router.get("", response_model=list[StrategyOut])
-async def running(request: Request) -> list[StrategyOut]:
+async def running(request: Request, caller: Read) -> list[StrategyOut]:
     node = _services(request).node
+    admin = Permission.USERS_ADMIN in caller.principal.permissions
     out = []
     for strategy in node.strategies:
+        if not admin and node.owner(strategy.id) not in (None, caller.principal.user_id):
+            continue  # another user's instance (BOLA)
         errors = [e for e in node.errors if e.strategy_id == strategy.id.value]
         state: Literal["running", "stopped", "failed"] = (
-            "failed" if errors else "running" if node.running else "stopped"
+            "running" if node.is_running(strategy.id) else "failed" if errors else "stopped"
         )
         out.append(
             StrategyOut(
