@@ -333,3 +333,43 @@ def test_bola_another_users_objects_are_not_found(
                              headers=bearer(secret)).status_code == 200  # fmt: skip
         for inst in victim["instances"]:
             assert http.get(f"/api/v1/strategies/instances/{inst}").status_code == 200
+
+
+# ------------------------------------------------------------- SEC-3 property-level authorisation
+EXTRA = {"role": "admin", "user_id": "u_0000", "balance": "1000000000", "owner": "admin"}
+
+
+def _declared(doc: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return set(schema.get("properties", {}))
+
+
+def test_extra_fields_are_refused_on_every_write(
+    platform: Platform, credentials: dict[str, Headers]
+) -> None:
+    """Every POST/PUT/PATCH body with a field it does not declare (``role``, ``user_id``,
+    ``balance``, ``owner``) is refused with 422 naming that field: nothing is mass-assigned."""
+    doc = httpx.get(platform.url + "/api/v1/openapi.json").json()
+    cases, refused, other = 0, 0, []
+    with httpx.Client(base_url=platform.url, headers=credentials["admin"], timeout=30) as http:
+        for path, ops in doc["paths"].items():
+            for method, op in ops.items():
+                content = op.get("requestBody", {}).get("content", {}).get("application/json")
+                if content is None:
+                    continue
+                url = re.sub(r"\{[^}]+\}", UNKNOWN, path)
+                for field, value in EXTRA.items():
+                    if field in _declared(doc, content["schema"]):
+                        continue  # a real field of this body (POST /users' role)
+                    answer = http.request(method.upper(), url, json={field: value})
+                    cases += 1
+                    named = answer.status_code == 422 and any(
+                        e["loc"][-1:] == [field] for e in answer.json().get("errors", [])
+                    )
+                    refused += named
+                    if not named:
+                        other.append(f"{method.upper()} {path} +{field}: {answer.status_code}")
+    print(f"SEC-3: {cases} writes with an undeclared field, {refused} refused naming it")
+    assert cases > 0
+    assert other == []
