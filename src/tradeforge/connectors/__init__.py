@@ -6,6 +6,7 @@ venue, for paper trading with no server.
 Resilience building blocks live in :mod:`tradeforge.connectors.resilience`.
 """
 
+from tradeforge.connectors.egress import EgressGuard, refused_address
 from tradeforge.connectors.errors import (
     AuthFailed,
     BookInvalid,
@@ -34,10 +35,12 @@ __all__ = [
     "ClockSkew",
     "DepthDiff",
     "DepthSnapshot",
+    "EgressGuard",
     "OrderBookSync",
     "SimVenueClient",
     "SyncResult",
     "SyncState",
+    "refused_address",
     "UnknownOutcome",
     "WriteRetryRefused",
     "book_checksum",
