@@ -77,6 +77,7 @@ from tradeforge.domain import (
     Venue,
 )
 from tradeforge.domain.errors import InvalidValue, RequestError, TemporaryError, UnknownOrder
+from tradeforge.engine import instances as saved_instances
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
@@ -216,6 +217,8 @@ class TradingNode:
         self._prefix = (id_prefix, session)
         self._context_numbers = itertools.count(len(self.strategies))
         self._owners: dict[StrategyId, str | None] = {}
+        self._added: list[StrategyId] = []  # added at run time: saved, restored at start
+        self._restoring = False
         self._strategy_timers: dict[StrategyId, set[str]] = {}
         self._last_start: dict[StrategyId, int] = {}
         self.logs = StrategyLog(log_lines)
@@ -249,6 +252,7 @@ class TradingNode:
         self._recover()
         await self.reconcile()
         self._restore_risk()
+        restart = self._restore_instances()
         wanted = {iid for s in self.strategies for iid in s.configured_instruments}
         for iid in sorted(wanted, key=str):
             if iid not in self.instruments:
@@ -263,6 +267,12 @@ class TradingNode:
             self._call(strategy, "on_start", strategy.on_start)
         self.running = True
         self.portfolio.start()
+        for strategy_id in restart:
+            try:
+                self.start_strategy(strategy_id)
+            except TradeForgeError as exc:
+                log.warning("saved strategy not started", strategy=str(strategy_id),
+                            error=str(exc))  # fmt: skip
         # Subscribe now (not when the tasks first run), so nothing pushed after start() returns
         # is missed by a venue that publishes in process.
         for iid in self.feeds:
@@ -289,6 +299,7 @@ class TradingNode:
             if strategy.id not in self._stopped:
                 self._call(strategy, "on_stop", strategy.on_stop)
                 self._stopped.add(strategy.id)  # no hook runs after on_stop
+            self._detach(strategy.id)  # its timers leave the clock
         requests = [t for t in self._tasks if t not in self._streams]
         if requests:
             await asyncio.wait(requests, timeout=grace)
@@ -883,8 +894,10 @@ class TradingNode:
         self._contexts[strategy.id] = self._new_context(strategy)
         self._stopped.add(strategy.id)
         self._owners[strategy.id] = owner
+        self._added.append(strategy.id)
         self.logs.add(strategy.id, self.clock.timestamp_ns(), "info", "added",
                       strategy=strategy.name)  # fmt: skip
+        self._save_instances()
 
     def replace_strategy(self, strategy: Strategy) -> None:
         """Put ``strategy`` (new parameters) in the place of the stopped strategy with its id."""
@@ -898,6 +911,7 @@ class TradingNode:
         self._contexts[strategy.id] = self._new_context(strategy)
         self.logs.add(strategy.id, self.clock.timestamp_ns(), "info", "configured",
                       params=repr(strategy.params))  # fmt: skip
+        self._save_instances()
 
     def start_strategy(self, strategy_id: StrategyId) -> None:
         """Start a stopped strategy of the running node (a strategy that ran before starts
@@ -927,6 +941,7 @@ class TradingNode:
         self._last_start[strategy_id] = now
         self.logs.add(strategy_id, now, "info", "started")
         self._call(strategy, "on_start", strategy.on_start)
+        self._save_instances()
 
     def stop_strategy(self, strategy_id: StrategyId) -> int:
         """Stop a strategy: ``on_stop``, no more hooks or timers, its open orders cancelled;
@@ -941,6 +956,7 @@ class TradingNode:
             self._spawn(self._cancel_now(order))
         self.logs.add(strategy_id, self.clock.timestamp_ns(), "info", "stopped",
                       cancelled=len(orders))  # fmt: skip
+        self._save_instances()
         return len(orders)
 
     def _detach(self, strategy_id: StrategyId) -> None:
@@ -960,6 +976,7 @@ class TradingNode:
         strategy = self.strategy(strategy_id)
         if self.is_running(strategy_id):
             raise InvalidValue(f"strategy {strategy_id} is running: stop it first")
+        self._detach(strategy_id)  # a strategy that failed left its timers behind
         self.strategies.remove(strategy)
         del self._by_id[strategy_id]
         del self._contexts[strategy_id]
@@ -967,6 +984,40 @@ class TradingNode:
         self._last_start.pop(strategy_id, None)
         self._started.discard(strategy_id)
         self.logs.forget(strategy_id)
+        if strategy_id in self._added:
+            self._added.remove(strategy_id)
+            self._save_instances()
+
+    def _save_instances(self) -> None:
+        """Keep the strategies added at run time (and which run) for the next start."""
+        if self._restoring:
+            return
+        saved = [
+            saved_instances.dump(self._by_id[sid], owner=self._owners.get(sid),
+                                 running=sid not in self._stopped)
+            for sid in self._added
+        ]  # fmt: skip
+        now = self.clock.timestamp_ns()
+        self.journal.save_state(saved_instances.STATE_KEY, {"instances": saved}, now)
+
+    def _restore_instances(self) -> list[StrategyId]:
+        """Add the strategies saved by the last run (stopped); those that ran, to start."""
+        restart = []
+        body = self.journal.load_state(saved_instances.STATE_KEY)
+        self._restoring = True
+        try:
+            for strategy, saved in saved_instances.load(body):
+                try:
+                    self._check_instruments(strategy)
+                    self.add_strategy(strategy, owner=saved.owner)
+                except InvalidValue as exc:  # its instrument is gone, or its id is taken now
+                    log.warning("saved strategy not restored", strategy=saved.id, error=str(exc))
+                    continue
+                if saved.running:
+                    restart.append(strategy.id)
+        finally:
+            self._restoring = False
+        return restart
 
     def is_running(self, strategy_id: StrategyId) -> bool:
         """Whether the strategy gets data and events now."""
@@ -1063,6 +1114,8 @@ class TradingNode:
             self._stopped.add(strategy.id)
             for order in self.oms.open_orders(strategy.id):
                 self._spawn(self._cancel_now(order))
+            if strategy.id in self._added:
+                self._save_instances()  # a failed strategy is not started again by a restart
 
 
 async def _answer(refusal: ModifyRefusal) -> ModifyRefusal:

@@ -303,6 +303,24 @@ def test_bad_strategy_instances_are_refused_naming_the_field(
         is_problem(http.get(f"{INSTANCES}/tara-cfg/logs", params={"limit": 501}), 422)
 
 
+def test_strategy_instances_survive_a_restart(
+    platform: Platform, users: dict[str, Headers]
+) -> None:
+    with platform.client(users["trader"]) as http:
+        assert http.post(f"{INSTANCES}/tara-cfg/start").json()["state"] == "running"
+        before = {i["id"]: i for i in http.get(INSTANCES).json()}
+    platform.stop()
+    platform.start()
+    with platform.client(users["trader"]) as http:  # sessions survive restarts too
+        after = {i["id"]: i for i in http.get(INSTANCES).json()}
+        assert after == before
+        assert after["tara-cfg"]["state"] == "running"
+        assert http.get(f"{INSTANCES}/tara-cfg/logs").json()[-1]["message"] == "started"
+        assert http.post(f"{INSTANCES}/tara-cfg/stop").json()["state"] == "stopped"
+    with platform.client(users["other"]) as http:  # still its owner's
+        is_problem(http.get(f"{INSTANCES}/tara-cfg"), 404)
+
+
 # ---------------------------------------------------------------------- users
 def test_an_admin_changes_roles_and_disabling_ends_sessions_and_keys(
     platform: Platform, users: dict[str, Headers]

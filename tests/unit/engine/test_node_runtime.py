@@ -237,3 +237,51 @@ def test_a_modify_passes_risk_and_a_refusal_changes_nothing(tmp_path: Path) -> N
         db.dispose()
 
     asyncio.run(go())
+
+
+def test_strategies_added_at_run_time_come_back_after_a_restart(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = LiveClock()
+        node, db = make_node(tmp_path, clock)
+        await node.start()
+        node.add_strategy(Pinger({"size": 4}, strategy_id="keep-run", instruments=[IID]),
+                          owner="u1")  # fmt: skip
+        node.add_strategy(Pinger({"size": 5}, strategy_id="keep-stop", instruments=[IID]))
+        node.add_strategy(Pinger(strategy_id="gone", instruments=[IID]))
+        node.start_strategy(StrategyId("keep-run"))
+        node.remove_strategy(StrategyId("gone"))
+        await node.stop()
+        db.dispose()
+
+        again, db2 = make_node(tmp_path, clock)
+        await again.start()
+        assert [s.id.value for s in again.strategies] == ["keep-run", "keep-stop"]
+        assert again.is_running(StrategyId("keep-run"))
+        assert not again.is_running(StrategyId("keep-stop"))
+        assert again.owner(StrategyId("keep-run")) == "u1"
+        assert again.strategy(StrategyId("keep-stop")).params["size"] == 5
+        await again.stop()
+        db2.dispose()
+
+    asyncio.run(go())
+
+
+def test_a_saved_strategy_that_no_longer_builds_is_left_out(tmp_path: Path) -> None:
+    async def go() -> None:
+        clock = LiveClock()
+        node, db = make_node(tmp_path, clock)
+        good = {"ref": f"{__name__}:Pinger", "id": "ok", "instruments": [str(IID)],
+                "params": {"size": "3"}, "owner": None, "running": False}  # fmt: skip
+        node.journal.save_state("strategy_instances", {"instances": [
+            {**good, "id": "bad-param", "params": {"size": 1000}},
+            {**good, "id": "bad-class", "ref": "nowhere.module:Gone"},
+            {**good, "id": "bad-instrument", "instruments": ["DOGE/USDT.SIM"]},
+            good,
+        ]}, 0)  # fmt: skip
+        await node.start()
+        assert [s.id.value for s in node.strategies] == ["ok"]
+        assert node.strategy(StrategyId("ok")).params["size"] == 3
+        await node.stop()
+        db.dispose()
+
+    asyncio.run(go())

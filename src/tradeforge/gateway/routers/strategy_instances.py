@@ -7,8 +7,7 @@ stopped; ``PATCH`` (new parameters) and ``DELETE`` need it stopped (else 409); s
 its open orders. An instance belongs to whoever created it: another user's is 404, unless the
 caller is an admin; the node's own strategies (from its configuration) are shown to every
 reader and changed by admins only. The gateway's ``manual`` strategy (orders placed over REST)
-is not an instance. Instances live in the node: a restart forgets them (their orders and fills
-stay in the journal).
+is not an instance. The node keeps instances in its journal: a restart brings them back.
 """
 
 from __future__ import annotations
