@@ -158,3 +158,16 @@ def test_creating_a_user_documents_the_409_for_a_taken_name(tmp_path: Path) -> N
     responses = make_app(tmp_path).openapi()["paths"]["/api/v1/users"]["post"]["responses"]
 
     assert responses["409"]["content"] == PROBLEM
+
+
+def test_disabling_a_user_takes_a_json_boolean_only(tmp_path: Path) -> None:
+    # Found by Schemathesis (negative_data_rejection, the long SEC-1 run): {"disabled": 0} was
+    # coerced to false and accepted.
+    app = make_app(tmp_path)
+    login = send(app, "POST", "/api/v1/auth/login",
+                 json={"username": "admin", "password": "tangerine rooftop signal 42"})  # fmt: skip
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    for value in (0, 1, "true", "yes"):
+        answer = send(app, "PATCH", "/api/v1/users/u_x", json={"disabled": value}, headers=headers)
+        assert answer.status_code == 422, value

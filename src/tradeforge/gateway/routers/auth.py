@@ -104,7 +104,7 @@ class UserPatchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     role: Literal["admin", "trader", "viewer"] | None = None
-    disabled: bool | None = None
+    disabled: bool | None = Field(default=None, strict=True)  # 1 or "yes" is no boolean
 
 
 class UserOut(BaseModel):
