@@ -114,7 +114,9 @@ def schemathesis(platform: Platform, token: str, name: str, report: Path, *args:
         "--report-har-path", str(report / f"{name}.har"),
         "--report-json-path", str(report / f"{name}.json"), "--request-timeout", "30", *args,
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=3_000, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=3_000, check=False, cwd=report
+    )  # its .schemathesis cache stays out of the work tree
     (report / f"{name}.txt").write_text(done.stdout + done.stderr)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     summary: dict[str, Any] = json.loads((report / f"{name}.json").read_text())
