@@ -1,0 +1,147 @@
+// Live updates over /api/v1/ws: last prices from trades, order events (fills included) that
+// refresh orders, fills, positions and the portfolio, and new bars that refresh the candles.
+// One connection per signed-in tab, subscribed once (the server allows 5 messages a second),
+// reconnected with a growing delay and a fresh access token.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useContext, useEffect, useMemo, useRef, useState } from 'react';
+
+import type { StreamMessage } from '../api/types';
+import { useAuth } from './auth';
+
+export type LiveStatus = 'connecting' | 'live' | 'offline';
+export interface TradePrint {
+  instrumentId: string;
+  price: string;
+  timeNs: number;
+}
+type TradeListener = (trade: TradePrint) => void;
+
+interface LiveState {
+  status: LiveStatus;
+  prices: Record<string, string>;
+  onTrade: (listener: TradeListener) => () => void;
+}
+
+const LiveContext = createContext<LiveState | null>(null);
+const FLUSH_MS = 250;
+const ORDER_QUERIES = [['orders'], ['fills'], ['positions'], ['portfolio'], ['denials'], ['instances']];
+
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const { api, status: auth } = useAuth();
+  const queries = useQueryClient();
+  const [status, setStatus] = useState<LiveStatus>('offline');
+  const [prices, setPrices] = useState<Record<string, string>>({});
+  const listeners = useRef(new Set<TradeListener>());
+  const instruments = useQuery({ queryKey: ['instruments'], queryFn: api.instruments, enabled: auth === 'signedIn' });
+  const ids = useMemo(() => (instruments.data ?? []).map((i) => i.id), [instruments.data]);
+
+  useEffect(() => {
+    if (auth !== 'signedIn' || ids.length === 0) return;
+    let socket: WebSocket | null = null;
+    let stopped = false;
+    let attempt = 0;
+    let retry: number | undefined;
+    let pending: Record<string, string> = {};
+    let ordersChanged = false;
+    const barsChanged = new Set<string>();
+
+    const flush = window.setInterval(() => {
+      if (Object.keys(pending).length > 0) {
+        const batch = pending;
+        pending = {};
+        setPrices((old) => ({ ...old, ...batch }));
+      }
+      if (ordersChanged) {
+        ordersChanged = false;
+        for (const key of ORDER_QUERIES) void queries.invalidateQueries({ queryKey: key });
+      }
+      for (const id of barsChanged) {
+        void queries.invalidateQueries({ queryKey: ['candles', id] });
+        void queries.invalidateQueries({ queryKey: ['ticker', id] });
+      }
+      barsChanged.clear();
+    }, FLUSH_MS);
+
+    const receive = (event: MessageEvent<string>) => {
+      let message: StreamMessage;
+      try {
+        message = JSON.parse(event.data) as StreamMessage;
+      } catch {
+        return;
+      }
+      const data = message.data;
+      const channel = message.channel ?? '';
+      if (!data) return;
+      if (channel.startsWith('trades:') && data.instrument_id && data.price) {
+        pending[data.instrument_id] = data.price;
+        const print = { instrumentId: data.instrument_id, price: data.price, timeNs: data.ts_event ?? Date.now() * 1e6 };
+        for (const listener of listeners.current) listener(print);
+      } else if (channel === 'orders') {
+        ordersChanged = true;
+      } else if (channel.startsWith('bars:') && data.instrument_id) {
+        barsChanged.add(data.instrument_id);
+      }
+    };
+
+    const connect = async () => {
+      setStatus('connecting');
+      let token: string;
+      try {
+        token = await api.token();
+      } catch {
+        setStatus('offline');
+        return; // signed out: the auth state ends this effect
+      }
+      if (stopped) return;
+      const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+      const url = `${scheme}://${window.location.host}/api/v1/ws?token=${encodeURIComponent(token)}`;
+      const ws = new WebSocket(url);
+      socket = ws;
+      ws.onopen = () => {
+        attempt = 0;
+        setStatus('live');
+        const channels = ['orders', ...ids.map((id) => `trades:${id}`), ...ids.map((id) => `bars:${id}`)];
+        ws.send(JSON.stringify({ op: 'subscribe', channels }));
+      };
+      ws.onmessage = receive;
+      ws.onclose = () => {
+        if (socket !== ws) return;
+        socket = null;
+        setStatus('offline');
+        if (stopped) return;
+        attempt += 1;
+        retry = window.setTimeout(() => void connect(), Math.min(10_000, 500 * 2 ** attempt));
+      };
+    };
+    void connect();
+
+    return () => {
+      stopped = true;
+      window.clearInterval(flush);
+      window.clearTimeout(retry);
+      const ws = socket;
+      socket = null;
+      ws?.close();
+      setStatus('offline');
+    };
+  }, [api, auth, ids, queries]);
+
+  const value = useMemo<LiveState>(
+    () => ({
+      status,
+      prices,
+      onTrade: (listener) => {
+        listeners.current.add(listener);
+        return () => listeners.current.delete(listener);
+      },
+    }),
+    [status, prices],
+  );
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
+}
+
+export function useLive(): LiveState {
+  const state = useContext(LiveContext);
+  if (state === null) throw new Error('useLive outside LiveProvider');
+  return state;
+}
