@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bandit audit unit bench bench-exchange soak chaos install clean lock
+.PHONY: run test lint typecheck bandit audit unit web web-check web-e2e bench bench-exchange soak chaos install clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,43 @@ DEMO_DIR ?= .tradeforge-demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# The web UI (web/, docs/web-ui.md): dependencies from web/package-lock.json (npm ci, again
+# when the lock changes), built into web/dist when it is missing or older than its sources;
+# `tradeforge up` serves it at /. The browser test drives Debian's Chromium, installed when
+# missing (never a browser download).
+WEB := web
+WEB_DEPS := $(WEB)/node_modules/.package-lock.json
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html \
+	$(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+CHROMIUM ?= /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+$(WEB_DEPS): $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB)/dist/index.html: $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+	touch $@
+
+web: $(WEB)/dist/index.html
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# Type-check (tsc --noEmit), lint (eslint) and unit tests (vitest) of the UI.
+web-check: $(WEB_DEPS)
+	cd $(WEB) && npm run --silent typecheck && npm run --silent lint && npm run --silent test
+
+# A user's path through the UI in headless Chromium against a real `tradeforge up`.
+web-e2e: $(STAMP) $(WEB)/dist/index.html $(CHROMIUM)
+	cd $(WEB) && CHROMIUM=$(CHROMIUM) npx playwright test
+
 # The demo: 100,000 generated 1-minute bars (made once), an SMA crossover backtest with an HTML
-# report, then the platform itself (`tradeforge up`: API gateway and a paper-trading node) until
-# Ctrl-C. On its first start it prints the admin password, unless
+# report, then the platform itself (`tradeforge up`: API gateway, web UI and a paper-trading
+# node) until Ctrl-C. On its first start it prints the admin password, unless
 # TRADEFORGE__AUTH__ADMIN_PASSWORD is set.
-run: $(STAMP)
+run: $(STAMP) $(WEB)/dist/index.html
 	$(BIN)/tradeforge overview
 	test -f $(DEMO_DIR)/bars/SIM/BTC%2FUSDT/1m/dataset.json || \
 		$(BIN)/tradeforge --data-dir $(DEMO_DIR) data generate --instrument BTC/USDT.SIM --bars 100000 --seed 7
@@ -56,7 +88,7 @@ bandit: $(STAMP)
 audit: bandit
 	$(BIN)/pip-audit --strict --progress-spinner off -r constraints.txt
 
-test: lint typecheck bandit unit
+test: lint typecheck bandit unit web-check web-e2e
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
@@ -95,4 +127,4 @@ lock: $(BIN)/python
 	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(WEB)/node_modules $(WEB)/dist
