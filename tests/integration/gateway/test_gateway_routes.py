@@ -98,8 +98,8 @@ def test_an_open_order_is_modified_by_its_owner_only(
     is_problem(httpx.patch(platform.url + path, json={"price": "999.00"}), 401)
     with platform.client(users["admin"]) as http:  # an admin may act on any order
         assert http.patch(path, json={"quantity": "0.03"}).json()["quantity"] == "0.03000"
-    rows = audit_rows(platform, "order.modify")
-    assert [r[1] for r in rows] == ["mod-1"] * 3
+    rows = [r for r in audit_rows(platform, "order.modify") if r[1] == "mod-1"]
+    assert len(rows) == 3
     assert rows[0][0] == user_id(platform, users, "trader")
     assert '"quantity": "0.02000"' in rows[0][2] or '"quantity":"0.02000"' in rows[0][2]
 
@@ -231,9 +231,9 @@ def test_strategy_instances_live_through_their_lifecycle(
     with platform.client(users["trader"]) as http:
         assert http.delete(f"{INSTANCES}/sma_cross-1").status_code == 204
         is_problem(http.get(f"{INSTANCES}/sma_cross-1"), 404)
-    actions = [row[1] for row in audit_rows(platform, "strategy.start")]
-    assert actions == ["tara-sma", "tara-sma"]
-    assert len(audit_rows(platform, "strategy.configure")) == 1
+    starts = [row for row in audit_rows(platform, "strategy.start") if row[1] == "tara-sma"]
+    assert len(starts) == 2
+    assert [r[1] for r in audit_rows(platform, "strategy.configure")].count("tara-sma") == 1
 
 
 def test_strategy_instances_are_their_owners_and_need_permissions(
@@ -307,18 +307,19 @@ def test_strategy_instances_survive_a_restart(
     platform: Platform, users: dict[str, Headers]
 ) -> None:
     with platform.client(users["trader"]) as http:
-        assert http.post(f"{INSTANCES}/tara-cfg/start").json()["state"] == "running"
+        assert http.post(INSTANCES, json={**SMA, "id": "tara-keep"}).status_code == 201
+        assert http.post(f"{INSTANCES}/tara-keep/start").json()["state"] == "running"
         before = {i["id"]: i for i in http.get(INSTANCES).json()}
     platform.stop()
     platform.start()
     with platform.client(users["trader"]) as http:  # sessions survive restarts too
         after = {i["id"]: i for i in http.get(INSTANCES).json()}
         assert after == before
-        assert after["tara-cfg"]["state"] == "running"
-        assert http.get(f"{INSTANCES}/tara-cfg/logs").json()[-1]["message"] == "started"
-        assert http.post(f"{INSTANCES}/tara-cfg/stop").json()["state"] == "stopped"
+        assert after["tara-keep"]["state"] == "running"
+        assert http.get(f"{INSTANCES}/tara-keep/logs").json()[-1]["message"] == "started"
+        assert http.post(f"{INSTANCES}/tara-keep/stop").json()["state"] == "stopped"
     with platform.client(users["other"]) as http:  # still its owner's
-        is_problem(http.get(f"{INSTANCES}/tara-cfg"), 404)
+        is_problem(http.get(f"{INSTANCES}/tara-keep"), 404)
 
 
 # ---------------------------------------------------------------------- users
