@@ -13,11 +13,12 @@ import { expect, type Page, test } from '@playwright/test';
 import { ADMIN_PASSWORD, Platform } from './platform';
 
 const platform = new Platform();
-const shots = process.env.E2E_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'tradeforge-screens-'));
+let shots = '';
 const DECIMAL = /^\d+\.\d+$/;
 
 test.beforeAll(async () => {
   await platform.start();
+  shots = process.env.E2E_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'tradeforge-screens-'));
   mkdirSync(shots, { recursive: true });
   console.log(`screenshots: ${shots}`);
 });

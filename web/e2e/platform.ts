@@ -26,8 +26,8 @@ function freePort(): Promise<number> {
 }
 
 export class Platform {
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'tradeforge-e2e-'));
-  readonly log = join(this.dataDir, 'up.log');
+  dataDir = '';
+  log = '';
   url = '';
   private proc: ChildProcess | null = null;
 
@@ -42,7 +42,7 @@ export class Platform {
   }
 
   private tail(): string {
-    return existsSync(this.log) ? readFileSync(this.log, 'utf8').slice(-3000) : '(no log)';
+    return this.log && existsSync(this.log) ? readFileSync(this.log, 'utf8').slice(-3000) : '(no log)';
   }
 
   async start(): Promise<void> {
@@ -52,6 +52,8 @@ export class Platform {
     if (!existsSync(join(REPO, 'web', 'dist', 'index.html'))) {
       throw new Error('web/dist is missing: run `npm run build` in web/ first');
     }
+    this.dataDir = mkdtempSync(join(tmpdir(), 'tradeforge-e2e-'));
+    this.log = join(this.dataDir, 'up.log');
     const generated = spawnSync(
       TRADEFORGE,
       ['--data-dir', this.dataDir, 'data', 'generate', '--instrument', 'BTC/USDT.SIM', '--bars', '5000', '--seed', '7'],
@@ -95,6 +97,6 @@ export class Platform {
       await exited;
       clearTimeout(timer);
     }
-    if (!process.env.KEEP_E2E_DATA) rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.dataDir && !process.env.KEEP_E2E_DATA) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

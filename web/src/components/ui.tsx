@@ -2,7 +2,7 @@
 import type { ReactNode } from 'react';
 
 import { ApiError, isNotFound } from '../api/client';
-import { sign } from '../lib/decimal';
+import { show, sign } from '../lib/decimal';
 
 export function Panel({
   title,
@@ -26,6 +26,11 @@ export function Panel({
       <div className="panel-body">{children}</div>
     </section>
   );
+}
+
+/** A docstring line as prose (reStructuredText ``literals`` without their backticks). */
+export function prose(text: string): string {
+  return text.replace(/``([^`]+)``/g, '$1');
 }
 
 /** Any JSON value as text (strings as they are). */
@@ -83,7 +88,7 @@ export function QueryState({
 export function Num({ value, signed }: { value: string | null | undefined; signed?: boolean }) {
   const s = signed ? sign(value) : 0;
   const cls = s > 0 ? 'num pos' : s < 0 ? 'num neg' : 'num';
-  return <span className={cls}>{value == null || value === '' ? '—' : value}</span>;
+  return <span className={cls}>{show(value)}</span>;
 }
 
 export function Empty({ children }: { children: ReactNode }) {

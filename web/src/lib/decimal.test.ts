@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { compare, isDecimal, isMultipleOf, multiply, show, sign } from './decimal';
+import { compare, isDecimal, isMultipleOf, multiply, plainDecimal, show, sign } from './decimal';
 
 describe('decimal strings', () => {
   it('accepts the shapes the API takes', () => {
@@ -44,7 +44,17 @@ describe('decimal strings', () => {
 
   it('shows values as given', () => {
     expect(show('29980.00')).toBe('29980.00');
-    expect(show('0E-8')).toBe('0E-8');
+    expect(show('0E-8')).toBe('0.00000000');
     expect(show(null)).toBe('—');
+  });
+
+  it('writes exponent notation out exactly', () => {
+    expect(plainDecimal('0E-8')).toBe('0.00000000');
+    expect(plainDecimal('1.5E-7')).toBe('0.00000015');
+    expect(plainDecimal('-2.50E+3')).toBe('-2500');
+    expect(plainDecimal('1.2345E2')).toBe('123.45');
+    expect(plainDecimal('7E0')).toBe('7');
+    expect(plainDecimal('29980.00')).toBe('29980.00');
+    expect(plainDecimal('n/a')).toBe('n/a');
   });
 });

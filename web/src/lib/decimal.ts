@@ -64,7 +64,26 @@ export function multiply(a: string, b: string): string {
   return render(x.units * y.units, x.scale + y.scale);
 }
 
-/** A decimal string to show: as given, or a dash for none. */
+const EXPONENT = /^(-?)(\d+)(?:\.(\d+))?[eE]([-+]?\d+)$/;
+
+/** A decimal in exponent notation ("0E-8", Python's str of a tiny Decimal) written out in plain
+ * digits with the same exactness ("0.00000000"); any other text is returned as it is. */
+export function plainDecimal(text: string): string {
+  const match = EXPONENT.exec(text);
+  if (!match) return text;
+  const [, minus = '', whole = '', fraction = '', exponent = '0'] = match;
+  const shift = Number.parseInt(exponent, 10);
+  const digits = whole + fraction;
+  const point = whole.length + shift; // where the decimal point goes in ``digits``
+  let out: string;
+  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
+  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
+  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  out = out.replace(/^0+(?=\d)/, '');
+  return minus + out;
+}
+
+/** A decimal string to show: as given (exponent notation written out), or a dash for none. */
 export function show(text: string | null | undefined): string {
-  return text == null || text === '' ? '—' : text;
+  return text == null || text === '' ? '—' : plainDecimal(text);
 }

@@ -6,7 +6,7 @@ import type { BacktestJob, BacktestResult, Instrument, StrategyInfo } from '../a
 import { useApi, useAuth } from '../app/auth';
 import { ValueChart } from '../components/charts';
 import { ParamForm } from '../components/ParamForm';
-import { Empty, ErrorNote, Field, Num, Panel, plain, QueryState, Status } from '../components/ui';
+import { Empty, ErrorNote, Field, Num, Panel, plain, prose, QueryState, Status } from '../components/ui';
 import { isDecimal } from '../lib/decimal';
 import { initialValues, type ParamValues, parseParams } from '../lib/params';
 import { seriesPoints, showTime } from '../lib/time';
@@ -89,7 +89,7 @@ function SubmitForm({ registry, instruments }: { registry: StrategyInfo[]; instr
           ))}
         </select>
       </Field>
-      {info ? <p className="muted small">{info.description}</p> : null}
+      {info ? <p className="muted small">{prose(info.description)}</p> : null}
       <Field label="Instruments" error={errors.instruments}>
         <div className="checks">
           {instruments.map((inst) => (

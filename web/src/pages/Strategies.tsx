@@ -5,7 +5,7 @@ import { isNotFound } from '../api/client';
 import type { Instrument, StrategyInfo, StrategyInstance, StrategyPerformance } from '../api/types';
 import { useApi, useAuth } from '../app/auth';
 import { ParamForm } from '../components/ParamForm';
-import { Empty, ErrorNote, Field, Num, Panel, plain, QueryState, Status, Unavailable } from '../components/ui';
+import { Empty, ErrorNote, Field, Num, Panel, plain, prose, QueryState, Status, Unavailable } from '../components/ui';
 import { asSchema, initialValues, type ParamSchema, type ParamValues, parseParams } from '../lib/params';
 import { showTime } from '../lib/time';
 
@@ -93,7 +93,7 @@ function Registry({ canWrite }: { canWrite: boolean }) {
                   </button>
                 ) : null}
               </header>
-              <p className="muted">{info.description}</p>
+              <p className="muted">{prose(info.description)}</p>
               <p className="params-summary">
                 {Object.entries(info.parameters).map(([name, p]) => (
                   <span key={name} className="chip">
