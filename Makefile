@@ -6,17 +6,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bandit audit unit web web-check web-e2e bench bench-exchange soak chaos install clean lock
+.PHONY: run test lint typecheck bandit audit unit web web-check web-e2e bench bench-exchange soak chaos install pure clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt setup.py
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The event-driven core compiled with mypyc (setup.py; the list is in src/tradeforge/_native.py),
+# rebuilt whenever one of its sources changes. A stale build is never used: tradeforge falls
+# back to the sources (see _native.py). Old extensions are removed first, so a module taken
+# off the list cannot shadow its source.
+NATIVE := src/tradeforge/_native.json
+NATIVE_SOURCES := $(shell sed -n 's/^    "\(tradeforge[a-z_.]*\)",$$/\1/p' src/tradeforge/_native.py | tr . / | sed 's|^|src/|; s|$$|.py|')
+
+$(NATIVE): $(STAMP) setup.py src/tradeforge/_native.py $(NATIVE_SOURCES)
+	@echo "compiling the core with mypyc ($(words $(NATIVE_SOURCES)) modules, about a minute)"
+	find src -name '*.so' -delete
+	TRADEFORGE_NATIVE=1 $(BIN)/python setup.py --quiet build_ext --inplace > $(VENV)/native-build.log 2>&1 || \
+		{ tail -30 $(VENV)/native-build.log; exit 1; }
+
+install: $(STAMP) $(NATIVE)
+
+# The pure-Python core again (the compiled extensions removed).
+pure:
+	find src -name '*.so' -delete
+	rm -f $(NATIVE)
 
 DEMO_DIR ?= .tradeforge-demo
 
@@ -59,7 +77,7 @@ web-e2e: $(STAMP) $(WEB)/dist/index.html $(CHROMIUM)
 # report, then the platform itself (`tradeforge up`: API gateway, web UI and a paper-trading
 # node) until Ctrl-C. On its first start it prints the admin password, unless
 # TRADEFORGE__AUTH__ADMIN_PASSWORD is set.
-run: $(STAMP) $(WEB)/dist/index.html
+run: $(STAMP) $(NATIVE) $(WEB)/dist/index.html
 	$(BIN)/tradeforge overview
 	test -f $(DEMO_DIR)/bars/SIM/BTC%2FUSDT/1m/dataset.json || \
 		$(BIN)/tradeforge --data-dir $(DEMO_DIR) data generate --instrument BTC/USDT.SIM --bars 100000 --seed 7
@@ -75,7 +93,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-unit: $(STAMP)
+unit: $(STAMP) $(NATIVE)
 	$(BIN)/pytest -n 2 -q
 
 # SEC-16: no high-severity finding from bandit (3 s; in make test). `make audit` adds pip-audit of
@@ -96,7 +114,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) $(NATIVE)
 	$(BIN)/python -m bench
 
 # The long soak and rate-limit tests (issue 4: 20-client soak, CON-1, CON-4; ten minutes each,
@@ -127,4 +145,6 @@ lock: $(BIN)/python
 	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(WEB)/node_modules $(WEB)/dist
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(WEB)/node_modules $(WEB)/dist build
+	find src -name '*.so' -delete
+	rm -f $(NATIVE)
