@@ -40,7 +40,7 @@ class BuildNative(build_ext):
 def _extensions() -> list[object]:
     if os.environ.get("TRADEFORGE_NATIVE") != "1":
         return []
-    from mypyc.build import mypycify
+    from mypyc.build import mypycify  # noqa: PLC0415 (only when compiling)
 
     paths = [str(source_path(ROOT / "src", name).relative_to(ROOT)) for name in MODULES]
     return list(mypycify(paths, opt_level="3"))

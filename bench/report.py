@@ -13,6 +13,7 @@ from bench.diagnose import Diagnosis
 from bench.memory import REPO, MemoryOutcome
 from bench.results import BACKTESTING, PEERS, TRADEFORGE, BenchResult, SizeResult
 from bench.workload import CASH, FAST, FEE, SEED, SIZE, SLOW, Trade
+from tradeforge import _native as native
 from tradeforge.data import format_utc_ns
 
 SPEED_BAR = 5.0  # TradeForge at least 5x backtesting.py in bars/s
@@ -59,11 +60,11 @@ def _git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
     except OSError:
         return ""
-    return done.stdout.strip()
+    return done.stdout.rstrip()  # (porcelain lines start with a space that must stay)
 
 
 def _git_revision() -> str:
-    revision = _git("describe", "--always", "--dirty") or "unknown"
+    revision = _git("describe", "--always", "--dirty").strip() or "unknown"
     changed = [line[3:] for line in _git("status", "--porcelain", "--", "src").splitlines()]
     if changed:
         revision += f" (uncommitted changes measured in: {', '.join(changed)})"
@@ -81,6 +82,7 @@ def machine() -> list[tuple[str, str]]:
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         *((package, _version(package)) for package in PACKAGES),
         ("TradeForge revision", _git_revision()),
+        ("TradeForge core", native.status()),
     ]
 
 

@@ -55,7 +55,7 @@ MODULES: tuple[str, ...] = (
 
 _SRC = Path(__file__).resolve().parent.parent
 _MANIFEST = Path(__file__).resolve().with_name("_native.json")
-_status = "pure Python (not compiled: `make install` compiles)"
+_state = {"status": "pure Python (not compiled: `make install` compiles)"}
 
 
 def source_path(src: Path, module: str) -> Path:
@@ -99,7 +99,6 @@ def _stale(recorded: dict[str, str]) -> list[str]:
 
 def guard() -> None:
     """Use the compiled modules only when they were built from the sources now on disk."""
-    global _status
     try:
         recorded: dict[str, str] = json.loads(_MANIFEST.read_text())["modules"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -109,13 +108,13 @@ def guard() -> None:
     else:
         stale = _stale(recorded)
         if not stale:
-            _status = "compiled (mypyc)"
+            _state["status"] = "compiled (mypyc)"
             return
         reason = f"{len(stale)} source(s) changed since the build, e.g. {stale[0]}; `make install`"
-    _status = f"pure Python ({reason})"
-    sys.meta_path.insert(0, _FromSource(MODULES))  # type: ignore[arg-type]
+    _state["status"] = f"pure Python ({reason})"
+    sys.meta_path.insert(0, _FromSource(MODULES))
 
 
 def status() -> str:
     """How the core modules run in this process: compiled, or pure Python and why."""
-    return _status
+    return _state["status"]
