@@ -260,6 +260,7 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
   expect(problems).toEqual([]);
   // The tokens were rotated along the way, one refresh at a time (a refresh token presented
   // twice would have ended the session: a 401 here, and the journey sent back to the login).
+  console.log(`token refreshes: ${refreshes.length}`);
   expect(refreshes.length).toBeGreaterThan(2);
   expect(refreshes.filter((status) => status !== 200)).toEqual([]);
 });

@@ -1,6 +1,6 @@
 // A real `tradeforge up` for the browser test: the repository's .venv, a temporary data
 // directory holding a generated history dataset (for backtests), a free port, a known admin
-// password and a short access-token lifetime (32 s: the UI refreshes a token older than 2 s, so
+// password and a short access-token lifetime (31 s: the UI refreshes a token older than 1 s, so
 // it rotates its tokens many times during the run, with many requests in flight).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -36,7 +36,7 @@ export class Platform {
     return {
       ...env,
       TRADEFORGE__AUTH__ADMIN_PASSWORD: ADMIN_PASSWORD,
-      TRADEFORGE__AUTH__ACCESS_TTL_S: '32',
+      TRADEFORGE__AUTH__ACCESS_TTL_S: '31',
       TRADEFORGE__GATEWAY__WEB_DIR: join(REPO, 'web', 'dist'),
     };
   }
