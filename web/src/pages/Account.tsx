@@ -264,7 +264,7 @@ function Users() {
         }}
       >
         <Field label="User name">
-          <input name="new-username" value={username} onChange={(e) => setUsername(e.target.value)} required pattern="[A-Za-z0-9._-]+" />
+          <input name="new-username" value={username} onChange={(e) => setUsername(e.target.value)} required pattern="[A-Za-z0-9._\-]+" />
         </Field>
         <Field label="Password" hint="at least 12 characters">
           <input name="new-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
