@@ -1,6 +1,7 @@
 """Core engine: the trading node that wires data -> strategies -> risk -> OMS -> execution for
 paper and live trading (the backtester is its replay twin in ``tradeforge.backtest``)."""
 
+from tradeforge.engine.bar_recorder import BarRecorder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
@@ -14,6 +15,7 @@ from tradeforge.engine.portfolio import PortfolioRecorder
 from tradeforge.engine.strategy_log import LogLine, StrategyLog
 
 __all__ = [
+    "BarRecorder",
     "InstrumentPerformance",
     "LiveBarFeed",
     "LiveContext",

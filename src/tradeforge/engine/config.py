@@ -24,6 +24,9 @@ and secret. Errors name the key and the bad value. Example::
 
     [risk]
     max_order_quantity = "1"
+
+    [data]
+    record_bars = true             # append the bars built from trades to the history catalog
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import msgspec
 from tradeforge.domain.errors import ConfigurationError
 from tradeforge.trading import RiskConfig
 
-__all__ = ["NodeConfig", "StrategyConfig", "VenueConfig", "load_node_config"]
+__all__ = ["NodeConfig", "NodeDataConfig", "StrategyConfig", "VenueConfig", "load_node_config"]
 
 
 class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -66,6 +69,14 @@ class StrategyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     id: str | None = None
 
 
+class NodeDataConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What the node keeps of the market data it sees."""
+
+    record_bars: bool = False  # append the bars built from trades to <data dir>'s catalog
+    record_batch: int = 60  # bars of one instrument written together
+    record_every_s: float = 300.0  # ... or once the oldest waiting bar is this much older
+
+
 class NodeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A trading node."""
 
@@ -82,6 +93,7 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     venues: list[VenueConfig] = msgspec.field(default_factory=list)
     strategies: list[StrategyConfig] = msgspec.field(default_factory=list)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    data: NodeDataConfig = msgspec.field(default_factory=NodeDataConfig)
 
 
 def load_node_config(path: Path) -> NodeConfig:
@@ -103,6 +115,14 @@ def load_node_config(path: Path) -> NodeConfig:
     if config.value_every_s < 0:
         raise ConfigurationError(
             f"node config {path}: value_every_s = {config.value_every_s}: expected >= 0"
+        )
+    if config.data.record_batch < 1:
+        raise ConfigurationError(
+            f"node config {path}: data.record_batch = {config.data.record_batch}: expected >= 1"
+        )
+    if not config.data.record_every_s > 0:
+        raise ConfigurationError(
+            f"node config {path}: data.record_every_s = {config.data.record_every_s}: expected > 0"
         )
     names = [v.name for v in config.venues]
     if len(set(names)) != len(names):

@@ -78,6 +78,7 @@ from tradeforge.domain import (
 )
 from tradeforge.domain.errors import InvalidValue, RequestError, TemporaryError, UnknownOrder
 from tradeforge.engine import instances as saved_instances
+from tradeforge.engine.bar_recorder import BarRecorder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
@@ -238,6 +239,8 @@ class TradingNode:
         self.contingency = ContingencyManager(self.instruments.get)
         self.running = False
         self._crash_at = _crash_plan(os.environ.get("TF_CRASH_AT"))  # test hook, off when unset
+        # Set to append the bars built from trades to the history catalog ([data] record_bars).
+        self.bar_recorder: BarRecorder | None = None
 
     # ============================================================= lifecycle
     async def start(self) -> NodeReport:
@@ -248,6 +251,8 @@ class TradingNode:
             for inst in await client.instruments():
                 self.instruments[inst.id] = inst
         self.positions = PositionBook(PositionMode.NETTING, self.instruments)
+        if self.bar_recorder is not None:  # bars opened before now would be partial
+            self.bar_recorder.since_ns = self.clock.timestamp_ns()
         await self.refresh_balances()
         self._recover()
         await self.reconcile()
@@ -309,6 +314,8 @@ class TradingNode:
         with contextlib.suppress(TradeForgeError):
             await self.reconcile()
         self.save_risk_state()
+        if self.bar_recorder is not None:
+            await self.bar_recorder.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -521,6 +528,8 @@ class TradingNode:
 
     def _on_bar(self, bar: Bar) -> None:
         self.feeds[bar.instrument_id].push(bar)
+        if self.bar_recorder is not None:
+            self.bar_recorder.add(bar)
         self.bus.publish(
             join_topic("data", "bars", escape_token(str(bar.instrument_id)), str(bar.timeframe)),
             bar,

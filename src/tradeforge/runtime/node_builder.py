@@ -16,9 +16,10 @@ from tradeforge.connectors.paper_venue import PaperVenueClient
 from tradeforge.connectors.sim_exchange.random_market import RandomMarket
 from tradeforge.connectors.sim_exchange.symbols import listed_symbols
 from tradeforge.connectors.sim_venue import SimVenueClient
+from tradeforge.data import Catalog
 from tradeforge.domain import InstrumentId, Money, Timeframe, Venue
 from tradeforge.domain.errors import ConfigurationError, InvalidValue
-from tradeforge.engine import TradingNode
+from tradeforge.engine import BarRecorder, TradingNode
 from tradeforge.engine.config import NodeConfig, VenueConfig
 from tradeforge.execution import VenueClient
 from tradeforge.store import Database, SqlOrderJournal, SqlValuationStore, sqlite_url
@@ -129,7 +130,7 @@ def build_node(
     venues = {Venue(v.name): _venue(v, config.mode, clock) for v in config.venues}
     database = Database(config.database or sqlite_url(data_dir / "node" / "journal.sqlite"))
     database.upgrade()
-    return TradingNode(
+    node = TradingNode(
         clock=clock,
         venues=venues,
         strategies=[*_strategies(config), *(extra or [])],
@@ -145,3 +146,12 @@ def build_node(
         valuations=SqlValuationStore(database),
         value_every_s=config.value_every_s,
     )
+    if config.data.record_bars:  # the history catalog lives in the data directory
+        node.bar_recorder = BarRecorder(
+            Catalog(data_dir),
+            node.instruments.get,
+            since_ns=clock.timestamp_ns(),
+            batch_bars=config.data.record_batch,
+            max_delay_ns=int(config.data.record_every_s * 1e9),
+        )
+    return node
