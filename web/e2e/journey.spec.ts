@@ -67,6 +67,7 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
   });
 
   let lastPrice = '';
+  let otherSession = ''; // an access token of a second login of the admin's
   await test.step('the dashboard shows the instruments and a live price', async () => {
     await go(page, 'Dashboard');
     const markets = page.getByTestId('markets');
@@ -146,7 +147,8 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
     const login = await page.request.post(`${base}/api/v1/auth/login`, {
       data: { username: 'admin', password: ADMIN_PASSWORD },
     });
-    const token = ((await login.json()) as { access_token: string }).access_token;
+    otherSession = ((await login.json()) as { access_token: string }).access_token;
+    const token = otherSession;
     const limits = await page.request.put(`${base}/api/v1/risk/limits`, {
       headers: { Authorization: `Bearer ${token}` },
       data: { limits: { max_order_quantity: '1' }, reason: 'e2e' },
@@ -186,7 +188,19 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
     await expect(row).toContainText('revoked');
     const after = await page.request.get(`${base}/api/v1/instruments`, { headers: { Authorization: `Bearer ${value}` } });
     expect(after.status()).toBe(401);
-    await expect(page.getByTestId('sessions')).toContainText('this tab');
+    // Sessions: this tab's, and the second login, revoked from here.
+    const sessions = page.getByTestId('sessions');
+    await expect(sessions).toContainText('this tab');
+    const other = sessions.locator('tbody tr', { hasNotText: 'this tab' });
+    await expect(other).toHaveCount(1);
+    const me = await page.request.get(`${base}/api/v1/auth/me`, { headers: { Authorization: `Bearer ${otherSession}` } });
+    expect(me.status()).toBe(200);
+    await other.getByRole('button', { name: 'Revoke' }).click();
+    await expect(other).toHaveCount(0);
+    await expect(sessions.locator('tbody tr')).toHaveCount(1);
+    const gone = await page.request.get(`${base}/api/v1/auth/me`, { headers: { Authorization: `Bearer ${otherSession}` } });
+    expect(gone.status()).toBe(401);
+    await expect(page.getByTestId('who')).toContainText('admin'); // this tab's session lives on
   });
 
   await test.step('a backtest runs and shows its equity curve and metrics', async () => {
@@ -261,6 +275,7 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
     await form.getByRole('button', { name: 'Create user' }).click();
     await expect(page.getByTestId('users').locator('tr', { hasText: 'e2e-viewer' })).toContainText('viewer');
     await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
     await page.getByLabel('User name').fill('e2e-viewer');
     await page.getByLabel('Password').fill('viewer-passphrase-2026');
     await page.getByRole('button', { name: 'Log in' }).click();
