@@ -168,6 +168,7 @@ class DenyReason(enum.StrEnum):
     DUPLICATE_ORDER = "DUPLICATE_ORDER"  # same side/instrument/quantity/price moments ago
     TRADING_HALTED = "TRADING_HALTED"  # trading state HALTED for the account or strategy
     FAT_FINGER = "FAT_FINGER"  # soft block: needs an explicit confirmation
+    SELF_TRADE = "SELF_TRADE"  # would trade against the same account's resting order (R14)
 
 
 class RejectReason(enum.StrEnum):

@@ -25,6 +25,7 @@ from tradeforge.domain import (
     InvalidValue,
     StrategyId,
 )
+from tradeforge.trading.self_trade import STP_MODES
 
 __all__ = ["INSTRUMENT_KEYS", "Limits", "RiskConfig", "config_changes"]
 
@@ -63,6 +64,9 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_drawdown: Decimal | None = None
     # R11
     restricted_instruments: frozenset[str] = frozenset()
+    # R14: refuse an order that would trade against the account's own resting order
+    # ("expire_taker"; see ``tradeforge.trading.self_trade``)
+    self_trade_prevention: str | None = None
     # per-instrument replacements (only the keys in INSTRUMENT_KEYS)
     instruments: dict[str, Limits] = msgspec.field(default_factory=dict)
 
@@ -187,13 +191,24 @@ def _check_limits(path: str, limits: Limits) -> None:
             raise ConfigurationError(f"{path}.{key} must be an int >= 0, got {value!r}")
     for text in limits.restricted_instruments:
         _check_instrument(f"{path}.restricted_instruments", text)
+    stp = limits.self_trade_prevention
+    if stp is not None and stp not in STP_MODES:
+        raise ConfigurationError(
+            f"{path}.self_trade_prevention must be one of {sorted(STP_MODES)}, got {stp!r} "
+            "(before an order is sent only the incoming order can be refused)"
+        )
     for text, override in limits.instruments.items():
         _check_instrument(f"{path}.instruments", text)
         where = f"{path}.instruments.{text}"
         _check_limits(where, override)
-        if override.instruments or override.restricted_instruments:
+        if (
+            override.instruments
+            or override.restricted_instruments
+            or override.self_trade_prevention is not None
+        ):
             raise ConfigurationError(
-                f"{where}: an instrument's limits cannot nest instruments or restrict instruments"
+                f"{where}: an instrument's limits cannot nest instruments, restrict instruments "
+                "or set self_trade_prevention (a limit of the whole scope)"
             )
         for key in _DECIMAL_KEYS + _INT_KEYS:
             if key not in INSTRUMENT_KEYS and getattr(override, key) is not None:

@@ -35,9 +35,13 @@ from tradeforge.domain import (
     DenyReason,
     Instrument,
     InstrumentId,
+    Order,
+    OrderEvent,
     OrderSide,
     OrderSpec,
     OrderType,
+    OrderUpdated,
+    OrderView,
     Price,
     Quantity,
     StrategyId,
@@ -58,6 +62,7 @@ from tradeforge.trading.risk_checks import (
 from tradeforge.trading.risk_config import RiskConfig
 from tradeforge.trading.risk_limits import ResolvedLimits
 from tradeforge.trading.risk_state import OpenOrder, ScopeRuntime
+from tradeforge.trading.self_trade import RestingOrders
 
 __all__ = ["RiskEngine"]
 
@@ -67,7 +72,7 @@ _DupKey = tuple[StrategyId, InstrumentId, OrderSide, OrderType, Decimal, Decimal
 
 
 class RiskEngine(RiskBook):
-    """Pre-trade risk checks (R1-R13, R16-R18) over the state the node feeds it.
+    """Pre-trade risk checks (R1-R14, R16-R18) over the state the node feeds it.
 
     ``RiskEngine(config, clock=..., track=True, on_audit=...)``; see the module docstring.
     """
@@ -82,6 +87,7 @@ class RiskEngine(RiskBook):
     ) -> None:
         self._recent: dict[_DupKey, int] = {}
         self._recent_order: deque[tuple[int, _DupKey]] = deque()
+        self._resting = RestingOrders()  # R14: every account's resting limit orders
         super().__init__(config, clock=clock, track=track, on_audit=on_audit)
 
     # ------------------------------------------------------------------ the checks
@@ -168,6 +174,9 @@ class RiskEngine(RiskBook):
                     "to send it anyway"
                 )
         if tracking:
+            denial = self._self_trade(route, spec, own_px)
+            if denial is not None:
+                return denial
             cost = None if price is None else self._cost(route, instrument, side, qty, price)
             denial = self._totals(
                 route, lim, instrument, side=side, qty=qty, price=price, cost=cost, now=now
@@ -344,6 +353,8 @@ class RiskEngine(RiskBook):
                 window = prices[(iid, side)] = PriceRange()
             window.add(now, price)
         self._instruments[iid] = instrument
+        if spec.order_type is OrderType.LIMIT and spec.price is not None:
+            self._resting.add(cid, route.account_id, iid, side, spec.price.as_decimal())
         self._ledger.add(
             OpenOrder(
                 client_order_id=cid,
@@ -452,6 +463,12 @@ class RiskEngine(RiskBook):
             denial = check_position(runtimes, lim.max_position, iid, side, added)
             if denial is not None:
                 return denial
+        if price is not None and client_order_id in self._resting and _stp(route):
+            denial = self._resting.check(
+                order.account_id, iid, side, price.as_decimal(), skip=client_order_id
+            )
+            if denial is not None:
+                return denial
         reserve: tuple[Currency, Decimal] | None = None
         if instrument is not None and px is not None:
             reserve = self._cost(route, instrument, side, new_qty - order.filled, px)
@@ -496,3 +513,53 @@ class RiskEngine(RiskBook):
         for runtime in route.runtimes:
             runtime.cancels.add(now)
         return None
+
+    # ------------------------------------------------------------------ R14
+    def _self_trade(self, route: Route, spec: OrderSpec, own_px: Decimal | None) -> Denial | None:
+        if not _stp(route):
+            return None
+        price = own_px if spec.order_type is not OrderType.MARKET else None
+        return self._resting.check(route.account_id, spec.instrument_id, spec.side, price)
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        """As ``RiskBook.on_order_event``; also keeps the resting orders R14 checks against."""
+        super().on_order_event(event)
+        cid = event.client_order_id
+        if cid not in self._resting:
+            return
+        if cid not in self._ledger.orders:  # filled, cancelled, expired or rejected
+            self._resting.remove(cid)
+        elif type(event) is OrderUpdated and event.price is not None:
+            self._resting.move(cid, event.price.as_decimal())
+
+    def release(self, client_order_id: ClientOrderId) -> None:
+        """As ``RiskBook.release``; the order no longer rests either."""
+        super().release(client_order_id)
+        self._resting.remove(client_order_id)
+
+    def adopt_order(
+        self,
+        order: Order | OrderView,
+        instrument: Instrument,
+        *,
+        account_id: AccountId | None = None,
+    ) -> None:
+        """As ``RiskBook.adopt_order``; an adopted limit order rests for R14."""
+        known = order.client_order_id in self._ledger.orders
+        super().adopt_order(order, instrument, account_id=account_id)
+        spec = order.spec
+        if (
+            not known
+            and order.client_order_id in self._ledger.orders
+            and spec.order_type is OrderType.LIMIT
+            and order.price is not None
+        ):
+            self._resting.add(
+                spec.client_order_id, account_id, spec.instrument_id, spec.side,
+                order.price.as_decimal(),
+            )  # fmt: skip
+
+
+def _stp(route: Route) -> bool:
+    """R14 applies to the route's orders when any of its scopes turns it on."""
+    return any(lim is not None and lim.self_trade_prevention for lim in route.levels)

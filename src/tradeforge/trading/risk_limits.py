@@ -145,6 +145,7 @@ class ConfigTraits:
 
 
 _STATEFUL_KEYS = (
+    "self_trade_prevention",
     "max_position",
     "max_open_orders",
     "capital_budget",
