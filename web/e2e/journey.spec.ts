@@ -161,7 +161,17 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
     await go(page, 'Risk');
     await expect(page.getByTestId('denials')).toContainText('MAX_ORDER_QUANTITY');
     await expect(page.getByTestId('risk-limits').locator('tr', { hasText: 'max_order_quantity' })).toContainText('1');
+    // The kill switch: tripped (with a reason) and released.
+    const global = page.getByTestId('kill-switches').locator('tr[data-scope="global"]');
+    await expect(global).toContainText('off');
+    await expect(global.getByRole('button', { name: 'Trip' })).toBeDisabled(); // a reason first
+    await global.getByLabel('Reason').fill('e2e drill');
+    await global.getByRole('button', { name: 'Trip' }).click();
+    await expect(global).toContainText('ACTIVE');
+    await expect(global).toContainText('e2e drill');
     await shot(page, '05-risk');
+    await global.getByRole('button', { name: 'Release' }).click();
+    await expect(global).toContainText('off');
   });
 
   await test.step('an API key is created, its secret shown once, and revoked', async () => {
