@@ -160,7 +160,7 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
     await expect(page.getByTestId('ticket-error')).toContainText('MAX_ORDER_QUANTITY');
     await go(page, 'Risk');
     await expect(page.getByTestId('denials')).toContainText('MAX_ORDER_QUANTITY');
-    await expect(page.getByTestId('risk-limits').locator('tr', { hasText: 'max_order_quantity' })).toContainText('1');
+    await expect(page.getByTestId('risk-limits').locator('[data-key="max_order_quantity"] dd')).toHaveText('1');
     // The kill switch: tripped (with a reason) and released.
     const global = page.getByTestId('kill-switches').locator('tr[data-scope="global"]');
     await expect(global).toContainText('off');

@@ -167,16 +167,14 @@ function Limits({ admin }: { admin: boolean }) {
             ) : (
               <p className="muted small">Only admins change limits.</p>
             )}
-            <table data-testid="risk-limits">
-              <tbody>
-                {Object.entries(current).map(([key, value]) => (
-                  <tr key={key}>
-                    <th>{key}</th>
-                    <td className={`mono ${value === null ? 'muted' : ''}`}>{show(value)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <dl className="kv limits" data-testid="risk-limits">
+              {Object.entries(current).map(([key, value]) => (
+                <div key={key} data-key={key}>
+                  <dt>{key}</dt>
+                  <dd className={`mono ${value === null ? 'muted' : ''}`}>{show(value)}</dd>
+                </div>
+              ))}
+            </dl>
           </>
         );
       }}
@@ -212,7 +210,7 @@ function Denials() {
                   <td>{d.strategy_id}</td>
                   <td>{d.instrument_id}</td>
                   <td className="mono neg">{d.reason}</td>
-                  <td>{d.message}</td>
+                  <td className="wrap">{d.message}</td>
                 </tr>
               ))}
             </tbody>
@@ -231,10 +229,10 @@ export function RiskPage() {
       <Panel title="Kill switch" className="span-2">
         <KillSwitches admin={admin} />
       </Panel>
-      <Panel title="Denials">
+      <Panel title="Denials" className="span-2">
         <Denials />
       </Panel>
-      <Panel title="Pre-trade risk limits">
+      <Panel title="Pre-trade risk limits" className="span-2">
         <Limits admin={admin} />
       </Panel>
     </div>
