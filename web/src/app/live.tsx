@@ -5,11 +5,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useRef, useState } from 'react';
 
-import type { StreamMessage } from '../api/types';
+import { classify } from '../lib/stream';
 import { useAuth } from './auth';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 export interface TradePrint {
+  kind: 'trade';
   instrumentId: string;
   price: string;
   timeNs: number;
@@ -63,23 +64,14 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     }, FLUSH_MS);
 
     const receive = (event: MessageEvent<string>) => {
-      let message: StreamMessage;
-      try {
-        message = JSON.parse(event.data) as StreamMessage;
-      } catch {
-        return;
-      }
-      const data = message.data;
-      const channel = message.channel ?? '';
-      if (!data) return;
-      if (channel.startsWith('trades:') && data.instrument_id && data.price) {
-        pending[data.instrument_id] = data.price;
-        const print = { instrumentId: data.instrument_id, price: data.price, timeNs: data.ts_event ?? Date.now() * 1e6 };
-        for (const listener of listeners.current) listener(print);
-      } else if (channel === 'orders') {
+      const got = classify(event.data);
+      if (got.kind === 'trade') {
+        pending[got.instrumentId] = got.price;
+        for (const listener of listeners.current) listener(got);
+      } else if (got.kind === 'order') {
         ordersChanged = true;
-      } else if (channel.startsWith('bars:') && data.instrument_id) {
-        barsChanged.add(data.instrument_id);
+      } else if (got.kind === 'bar') {
+        barsChanged.add(got.instrumentId);
       }
     };
 
