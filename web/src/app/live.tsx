@@ -25,6 +25,9 @@ interface LiveState {
 
 const LiveContext = createContext<LiveState | null>(null);
 const FLUSH_MS = 250;
+// Order events refresh the order queries at most this often: a busy strategy sends many events a
+// second, and each refresh is several requests counted against the user's rate limit.
+const ORDERS_EVERY_MS = 2_000;
 const ORDER_QUERIES = [['orders'], ['fills'], ['positions'], ['portfolio'], ['denials'], ['instances']];
 
 export function LiveProvider({ children }: { children: ReactNode }) {
@@ -44,6 +47,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     let retry: number | undefined;
     let pending: Record<string, string> = {};
     let ordersChanged = false;
+    let ordersRefreshed = 0;
     const barsChanged = new Set<string>();
 
     const flush = window.setInterval(() => {
@@ -52,8 +56,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         pending = {};
         setPrices((old) => ({ ...old, ...batch }));
       }
-      if (ordersChanged) {
+      if (ordersChanged && Date.now() - ordersRefreshed >= ORDERS_EVERY_MS) {
         ordersChanged = false;
+        ordersRefreshed = Date.now();
         for (const key of ORDER_QUERIES) void queries.invalidateQueries({ queryKey: key });
       }
       for (const id of barsChanged) {

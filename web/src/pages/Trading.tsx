@@ -282,7 +282,8 @@ export function TradingPage() {
   const { can } = useAuth();
   const instruments = useQuery({ queryKey: ['instruments'], queryFn: api.instruments });
   const fills = useQuery({ queryKey: ['fills'], queryFn: () => api.fills(), refetchInterval: 15_000 });
-  const closed = useQuery({ queryKey: ['orders', 'closed'], queryFn: () => api.orders('closed'), refetchInterval: 30_000 });
+  // The API lists orders oldest first: the history shows the newest of the first 2,000.
+  const closed = useQuery({ queryKey: ['orders', 'closed'], queryFn: () => api.orders('closed', 4), refetchInterval: 60_000 });
   const positions = useQuery({ queryKey: ['positions'], queryFn: api.positions, refetchInterval: 15_000 });
   return (
     <div className="grid trading">
@@ -311,7 +312,16 @@ export function TradingPage() {
         </Panel>
         <Panel title="Order history">
           <QueryState what="Closed orders" query={closed}>
-            {() => <OrdersTable testId="closed-orders" orders={[...(closed.data ?? [])].reverse().slice(0, 100)} />}
+            {() => (
+              <>
+                {(closed.data ?? []).length >= 2000 ? (
+                  <p className="note warn small">
+                    The API lists orders oldest first: these are the newest of the first 2,000 closed orders, not the latest.
+                  </p>
+                ) : null}
+                <OrdersTable testId="closed-orders" orders={[...(closed.data ?? [])].reverse().slice(0, 100)} />
+              </>
+            )}
           </QueryState>
         </Panel>
       </div>
