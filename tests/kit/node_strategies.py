@@ -6,7 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradeforge.bus import TimeEvent
-from tradeforge.domain import ClientOrderId, OrderAccepted, OrderEvent, TimeInForce, TradeTick
+from tradeforge.domain import (
+    ClientOrderId,
+    OrderAccepted,
+    OrderEvent,
+    OrderSide,
+    TimeInForce,
+    TradeTick,
+)
 from tradeforge.strategy import ChoiceParam, DecimalParam, IntParam, Strategy
 
 
@@ -42,10 +49,13 @@ class CrashProbe(Strategy):
     an order of ``kind`` that trades at once (a buy priced 5 % above the market) and one that does
     not (LIMIT GTC: a buy 20 % below, which rests; MARKET: a sell; IOC: a buy 20 % below, which
     expires). Each order is cancelled as soon as the venue accepts it, so a round passes the
-    submit, ack, fill and cancel paths (a cancel of an order already done is refused)."""
+    submit, ack, fill and cancel paths (a cancel of an order already done is refused).
+
+    ``bracket``: a market buy with a stop-loss 20 % below and a take-profit 20 % above, left
+    working (the node's stop cancels them): the exits are the venue's native OCO list."""
 
     name = "crash_probe"
-    kind = ChoiceParam("limit", ["limit", "market", "ioc"])
+    kind = ChoiceParam("limit", ["limit", "market", "ioc", "bracket"])
     rounds = IntParam(1, min=0)
     size = DecimalParam(Decimal("0.001"))
 
@@ -61,7 +71,14 @@ class CrashProbe(Strategy):
         above = inst.make_price(last * Decimal("1.05"))
         below = inst.make_price(last * Decimal("0.8"))
         qty = inst.make_qty(self.size)
-        if self.kind == "market":
+        if self.kind == "bracket":
+            self.ctx.submit_list(
+                self.ctx.orders.bracket(
+                    self.instrument_id, OrderSide.BUY, qty, stop_loss=below,
+                    take_profit=inst.make_price(last * Decimal("1.2")),
+                )
+            )  # fmt: skip
+        elif self.kind == "market":
             self.buy(qty)
             self.sell(qty)
         else:
@@ -70,5 +87,5 @@ class CrashProbe(Strategy):
             self.buy(qty, price=below, time_in_force=tif)
 
     def on_order(self, event: OrderEvent) -> None:
-        if isinstance(event, OrderAccepted):
+        if isinstance(event, OrderAccepted) and self.kind != "bracket":
             self.ctx.cancel(event.client_order_id)

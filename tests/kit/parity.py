@@ -187,14 +187,13 @@ async def paper(
     cash: str,
     tmp: Path,
     with_book: bool = False,
-    base: str = "0",
     offset_ns: int = 1_000_000,
 ) -> TradingNode:
     """Run ``strategy`` in a paper-trading node (``SimVenueClient``: the simulated venue, in
     process, as ``tradeforge run`` builds a paper venue) fed a ``ReplayMarket`` of the catalog's
     dataset, on a replay clock moved timer by timer, until every bar has been replayed and the
     last one closed. Returns the stopped node. The account holds ``cash`` of the quote currency
-    and ``base`` of the base currency.
+    only, as the backtest's does.
 
     The replay starts ``offset_ns`` after the first bar's open, so a bar's first trade comes
     just after the node closed the previous bar (as on a venue, where the next trade follows
@@ -214,7 +213,7 @@ async def paper(
     feed: MarketFeed = market if with_book else TradesOnly(market)
     venue = SimVenueClient(
         instruments=[instrument],
-        balances=[Money(cash, instrument.quote_currency), Money(base, instrument.base_currency)],
+        balances=[Money(cash, instrument.quote_currency)],
         clock=clock, feeds=[feed], feed_interval_ns=span // 60,
     )  # fmt: skip
     db = Database(sqlite_url(tmp / "journal.sqlite"))

@@ -62,6 +62,7 @@ from tradeforge.domain import (
     Bar,
     BookLevel,
     ClientOrderId,
+    ContingencyType,
     FillReport,
     Instrument,
     InstrumentId,
@@ -69,6 +70,7 @@ from tradeforge.domain import (
     Money,
     OrderBookDelta,
     OrderBookSnapshot,
+    OrderList,
     OrderSpec,
     OrderStatusReport,
     OrderType,
@@ -98,7 +100,7 @@ _BINANCE_WEIGHTS = {
     "fetch_time": 1, "load_markets": 20, "fetch_balance": 20, "create_order": 1,
     "cancel_order": 1, "fetch_order": 4, "fetch_open_orders": 6, "fetch_my_trades": 20,
     "fetch_order_book": 5, "depth_snapshot": 50, "fetch_trades": 25, "fetch_ohlcv": 2,
-    "fetch_orders": 20, "fetch_open_orders_all": 80,
+    "fetch_orders": 20, "fetch_open_orders_all": 80, "create_order_list": 1,
 }  # fmt: skip
 _BINANCE_TYPES = {
     (OrderType.MARKET, False): "market",
@@ -107,6 +109,13 @@ _BINANCE_TYPES = {
     (OrderType.STOP_MARKET, False): "STOP_LOSS",
     (OrderType.STOP_LIMIT, False): "STOP_LOSS_LIMIT",
     (OrderType.LIMIT_IF_TOUCHED, False): "TAKE_PROFIT_LIMIT",
+}
+# A leg of a Binance OCO list: its limit leg must be LIMIT_MAKER (it rests, never takes).
+_BINANCE_OCO_LEGS = {
+    OrderType.LIMIT: "LIMIT_MAKER",
+    OrderType.STOP_MARKET: "STOP_LOSS",
+    OrderType.STOP_LIMIT: "STOP_LOSS_LIMIT",
+    OrderType.LIMIT_IF_TOUCHED: "TAKE_PROFIT_LIMIT",
 }
 
 
@@ -148,9 +157,12 @@ def capabilities_of(has: Mapping[str, Any], exchange_id: str) -> VenueCapabiliti
     def yes(key: str) -> bool:
         return bool(has.get(key))
 
+    binance = exchange_id == "binance"
     return VenueCapabilities(
-        modify_order=yes("editOrder") and exchange_id != "binance",  # spot edit = cancelReplace
+        modify_order=yes("editOrder") and not binance,  # spot edit = cancelReplace
         stop_orders=yes("createStopOrder") or yes("createStopLimitOrder"),
+        if_touched_orders=binance,  # TAKE_PROFIT_LIMIT
+        oco_orders=binance,  # orderList/oco, through CCXT's raw method
         post_only=yes("createPostOnlyOrder") or exchange_id == "binance",
         reduce_only=yes("createReduceOnlyOrder"),
         fetch_order_by_client_id=yes("fetchOrder"),
@@ -318,6 +330,11 @@ class CcxtVenueClient:
         if self._pro is not None:
             self._pro.options["timeDifference"] = self.rest.options.get("timeDifference", 0)
         return int(difference)
+
+    async def ping(self) -> None:
+        """One cheap request (the server's time, weight 1), not retried: the node's heartbeat
+        must see a failure as one. An open circuit breaker fails it too."""
+        await self._once("fetch_time", self.rest.fetch_time)
 
     async def close(self) -> None:
         """Close the REST session and any stream."""
@@ -487,6 +504,95 @@ class CcxtVenueClient:
                 f"{exc} (not found by client order id after {self.config.lookup_attempts} "
                 "lookups; it may still appear: do not re-send it under this id)",
                 client_order_id=spec.client_order_id.value,
+            ) from exc
+
+    def _oco_params(self, order_list: OrderList, inst: Instrument) -> dict[str, Any]:
+        """Binance's ``orderList/oco`` parameters: the leg with the higher price is above."""
+        specs = order_list.orders
+        if len(specs) != 2 or any(s.contingency_type is not ContingencyType.OCO for s in specs):
+            raise InvalidOrder(f"order list {order_list.order_list_id}: an OCO is two orders")
+        first, second = specs
+        if first.side is not second.side or first.quantity != second.quantity:
+            raise InvalidOrder(
+                f"order list {order_list.order_list_id}: {self.venue}'s OCO legs share one "
+                "side and one quantity"
+            )
+
+        def level(spec: OrderSpec) -> Decimal:
+            px = spec.trigger_price or spec.price
+            assert px is not None  # every leg type below has a price or a trigger
+            return px.as_decimal()
+
+        for spec in specs:
+            self._order_args(msgspec.structs.replace(spec, reduce_only=False), inst)  # tick, lot
+            if spec.order_type not in _BINANCE_OCO_LEGS:
+                raise InvalidOrder(f"{self.venue} takes no {spec.order_type} leg in an OCO")
+        above, below = sorted(specs, key=level, reverse=True)
+        params: dict[str, Any] = {
+            "symbol": inst.raw_symbol,
+            "side": first.side.value,
+            "quantity": str(first.quantity),
+            "listClientOrderId": order_list.order_list_id.value[:36],
+        }
+        for prefix, spec in (("above", above), ("below", below)):
+            kind = _BINANCE_OCO_LEGS[spec.order_type]
+            params[f"{prefix}Type"] = kind
+            params[f"{prefix}ClientOrderId"] = spec.client_order_id.value
+            if spec.price is not None:
+                params[f"{prefix}Price"] = str(spec.price)
+            if spec.trigger_price is not None:
+                params[f"{prefix}StopPrice"] = str(spec.trigger_price)
+            if kind.endswith("_LIMIT"):
+                params[f"{prefix}TimeInForce"] = spec.time_in_force.value
+        return params
+
+    async def submit_oco(self, order_list: OrderList) -> list[OrderStatusReport]:
+        """Send an OCO pair as one Binance order list (``POST /api/v3/orderList/oco``, through
+        CCXT's raw ``privatePostOrderListOco``: CCXT has no unified OCO). The venue locks funds
+        once for the pair and expires one leg when the other fills.
+
+        A spot sell can never open a short, so a leg's ``reduce_only`` (a bracket's exits) is
+        what the venue does anyway and is not sent. Never re-sent: an unknown outcome is settled
+        by looking both legs up by client order id."""
+        if not self.capabilities.oco_orders:
+            raise InvalidOrder(f"{self.venue} has no native OCO orders")
+        iid = order_list.orders[0].instrument_id
+        inst = self.instrument(iid)
+        params = self._oco_params(order_list, inst)
+        market = self.rest.market(self._symbol(iid))
+
+        @write_operation
+        async def send() -> Any:
+            return await self._once(
+                "create_order_list",
+                lambda: self.rest.privatePostOrderListOco(params),
+                client_order_id=params["aboveClientOrderId"],
+            )
+
+        specs = order_list.orders
+        try:
+            answer = await send()
+            reports = {
+                r.client_order_id: r
+                for r in (
+                    self._report(self.rest.parse_order(raw, market), inst)
+                    for raw in answer.get("orderReports") or []
+                )
+            }
+            if all(s.client_order_id in reports for s in specs):
+                return [reports[s.client_order_id] for s in specs]
+            raise MalformedResponse(f"{self.venue} orderList/oco answer lacks a leg: {answer}")
+        except (UnknownOutcome, MalformedResponse) as exc:
+            log.warning("order list outcome unknown; looking its legs up", venue=str(self.venue),
+                        order_list_id=order_list.order_list_id.value, error=str(exc))  # fmt: skip
+            found = [await self._lookup(iid, s.client_order_id) for s in specs]
+            known = [f for f in found if f is not None]
+            if len(known) == len(specs):
+                return known
+            raise UnknownOutcome(
+                f"{exc} (order list {order_list.order_list_id}: {len(known)} of its legs found "
+                "by client order id; do not re-send it under these ids)",
+                client_order_id=specs[0].client_order_id.value,
             ) from exc
 
     async def _lookup(

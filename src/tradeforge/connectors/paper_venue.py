@@ -24,6 +24,7 @@ from tradeforge.domain import (
     Instrument,
     InstrumentId,
     Money,
+    OrderList,
     OrderSpec,
     OrderStatusReport,
     Price,
@@ -54,7 +55,10 @@ class PaperVenueClient:
     ) -> None:
         self.data = data
         self.venue = data.venue
-        self.capabilities = VenueCapabilities(modify_order=True, reduce_only=True)
+        self.capabilities = VenueCapabilities(
+            modify_order=True, reduce_only=True, trailing_stop_orders=True,
+            if_touched_orders=True, oco_orders=True,
+        )  # fmt: skip
         self._balances = balances
         self._clock = clock
         self._wanted = set(instruments)
@@ -115,6 +119,10 @@ class PaperVenueClient:
             await self._sim.close()
         await self.data.close()
 
+    async def ping(self) -> None:
+        """Orders go to the simulated venue in process: reachable while it is open."""
+        await self.sim.ping()
+
     async def instruments(self) -> list[Instrument]:
         return await self.sim.instruments()
 
@@ -123,6 +131,9 @@ class PaperVenueClient:
 
     async def submit(self, spec: OrderSpec) -> OrderStatusReport:
         return await self.sim.submit(spec)
+
+    async def submit_oco(self, order_list: OrderList) -> list[OrderStatusReport]:
+        return await self.sim.submit_oco(order_list)
 
     async def cancel(
         self, instrument_id: InstrumentId, client_order_id: ClientOrderId

@@ -61,6 +61,7 @@ from tradeforge.domain import (
     BookSide,
     CancelOrder,
     ClientOrderId,
+    ContingencyType,
     FillReport,
     Instrument,
     InstrumentId,
@@ -78,6 +79,7 @@ from tradeforge.domain import (
     OrderExpired,
     OrderFilled,
     OrderInitialized,
+    OrderList,
     OrderModifyRejected,
     OrderRejected,
     OrderSpec,
@@ -92,6 +94,7 @@ from tradeforge.domain import (
     RejectReason,
     StrategyId,
     SubmitOrder,
+    SubmitOrderList,
     TemporaryError,
     Timeframe,
     TradeForgeError,
@@ -322,7 +325,10 @@ class SimVenueClient:
             if value <= 0:
                 raise InvalidValue(f"sim venue: {name} must be positive, got {value}")
         self.venue: Venue = listed[0].id.venue
-        self.capabilities = VenueCapabilities(modify_order=True, reduce_only=True)
+        self.capabilities = VenueCapabilities(
+            modify_order=True, reduce_only=True, trailing_stop_orders=True,
+            if_touched_orders=True, oco_orders=True,
+        )  # fmt: skip
         self.account_id = account_id or AccountId(f"{self.venue.value}-sim")
         self._clock = clock
         self._sim = SimulatedVenue(
@@ -402,6 +408,10 @@ class SimVenueClient:
         for sub in every:
             sub.end()
 
+    async def ping(self) -> None:
+        """The venue is in process: reachable while the client is open."""
+        self._check_open()
+
     # ------------------------------------------------------------- queries
     async def instruments(self) -> list[Instrument]:
         """The venue's instruments."""
@@ -480,6 +490,66 @@ class SimVenueClient:
                 client_order_id=cid.value,
             )
         return self._report(tracked)
+
+    async def submit_oco(self, order_list: OrderList) -> list[OrderStatusReport]:
+        """Send an OCO pair as one list: the venue locks funds once for both, and the first
+        fill of one cancels the other. Both are taken or neither: a leg the venue took while it
+        refused the other is cancelled before the refusal is raised."""
+        self._check_open()
+        specs = order_list.orders
+        if len(specs) != 2 or any(s.contingency_type is not ContingencyType.OCO for s in specs):
+            raise InvalidOrder(
+                f"{self.venue} refused order list {order_list.order_list_id}: an OCO list is "
+                f"two orders linked OCO, got {[str(s.contingency_type) for s in specs]}"
+            )
+        for spec in specs:
+            cid = spec.client_order_id
+            if cid in self._orders or cid in self._in_flight:
+                raise InvalidOrder(
+                    f"{self.venue} refused order {cid}: "
+                    f"{RejectReason.DUPLICATE_CLIENT_ORDER_ID}: client order id already used"
+                )
+        loop = asyncio.get_running_loop()
+        answers = {spec.client_order_id: loop.create_future() for spec in specs}
+        for spec in specs:
+            self._in_flight[spec.client_order_id] = spec
+            self._submits[spec.client_order_id] = answers[spec.client_order_id]
+        now = self._clock.timestamp_ns()
+        try:
+            self._sim.execute(
+                SubmitOrderList(strategy_id=specs[0].strategy_id, order_list=order_list,
+                                ts_event=now, ts_init=now)
+            )  # fmt: skip
+        except BaseException:  # it never reached the venue: the ids are free again
+            for cid in answers:
+                self._in_flight.pop(cid, None)
+                self._submits.pop(cid, None)
+            raise
+        try:
+            results = await asyncio.gather(
+                *(self._wait(answer, "submit") for answer in answers.values()),
+                return_exceptions=True,
+            )
+        finally:
+            for cid, answer in answers.items():
+                if self._submits.get(cid) is answer:
+                    del self._submits[cid]
+        refusals = [r for r in results if isinstance(r, BaseException)]
+        if refusals:
+            for cid in answers:
+                tracked = self._orders.get(cid)
+                if tracked is not None and tracked.order.is_open:
+                    with contextlib.suppress(TradeForgeError):
+                        await self.cancel(tracked.order.instrument_id, cid)
+            raise refusals[0]
+        missing = [cid for cid in answers if cid not in self._orders]
+        if missing:
+            raise UnknownOutcome(
+                f"{self.venue} did not answer order list {order_list.order_list_id} in time "
+                f"({', '.join(c.value for c in missing)} not found)",
+                client_order_id=missing[0].value,
+            )
+        return [self._report(self._orders[cid]) for cid in answers]
 
     async def cancel(
         self, instrument_id: InstrumentId, client_order_id: ClientOrderId

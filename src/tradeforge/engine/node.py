@@ -82,9 +82,10 @@ from tradeforge.engine.bar_recorder import BarRecorder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
+from tradeforge.engine.order_lists import native_oco, split_native_pairs, venue_oco_list
 from tradeforge.engine.portfolio import PortfolioRecorder
 from tradeforge.engine.strategy_log import StrategyLog
-from tradeforge.execution import OrderUpdate, VenueClient
+from tradeforge.execution import OcoVenueClient, OrderUpdate, VenueClient
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
 from tradeforge.trading import GLOBAL, OrderManager, RiskEngine, Scope
@@ -581,9 +582,50 @@ class TradingNode:
         sent once their parent fills, OCO members cancelling each other."""
         orders = [self._create(spec) for spec in order_list.orders]
         now = {spec.client_order_id for spec in self.contingency.register(order_list)}
-        for order in orders:
-            if order.client_order_id in now:
-                self._send_created(order)
+        self._send_together([o for o in orders if o.client_order_id in now])
+
+    def _send_oco_pair(self, pair: tuple[Order, Order]) -> None:
+        """Risk-check both legs, journal both SUBMITTED, then send them as one native list.
+
+        A leg refused by risk refuses the pair (the venue takes both or neither). A crash after
+        the journal and before the send leaves both SUBMITTED: reconciliation looks each up by
+        client order id and, the list being atomic at the venue, adopts both or resolves both
+        REJECTED; nothing is re-sent."""
+        denials = [self._denial(order.spec) for order in pair]
+        now = self.clock.timestamp_ns()
+        first = next((d for d in denials if d is not None), None)
+        if first is not None:
+            for order, denial in zip(pair, denials, strict=True):
+                reason, message = denial or (first[0], f"its OCO sibling was refused: {first[1]}")
+                self._event(OrderDenied(**order.spec.ids(), reason=reason, message=message,
+                                        ts_event=now, ts_init=now))  # fmt: skip
+            return
+        client = self.venues[pair[0].instrument_id.venue]
+        account = getattr(client, "account_id", None) or AccountId(f"{client.venue}-1")
+        self.contingency.mark_native((pair[0].client_order_id, pair[1].client_order_id))
+        for order in pair:
+            self._event(OrderSubmitted(**order.spec.ids(), account_id=account,
+                                       ts_event=now, ts_init=now))  # fmt: skip
+        self._spawn(self._send_oco(client, pair))
+
+    async def _send_oco(self, client: VenueClient, pair: tuple[Order, Order]) -> None:
+        order_list = venue_oco_list(pair)
+        self._crash_point("B")
+        try:
+            assert isinstance(client, OcoVenueClient)  # native_oco() said so
+            reports = await client.submit_oco(order_list)
+        except RequestError as exc:
+            for order in pair:
+                self._emit_rejected(order, str(exc))
+            return
+        except TradeForgeError as exc:
+            log.warning("order list outcome unknown; checking",
+                        order_list_id=order_list.order_list_id.value, error=str(exc))  # fmt: skip
+            for order in pair:
+                self._spawn(self._inflight_check(client, order))
+            return
+        for report in reports:
+            await self._apply_report(client, report)
 
     def _denial(self, spec: OrderSpec) -> tuple[DenyReason, str] | None:
         instrument = self.instruments.get(spec.instrument_id)
@@ -856,8 +898,7 @@ class TradingNode:
         self.bus.publish(
             join_topic("events", "orders", escape_token(event.strategy_id.value)), event
         )
-        for action in self.contingency.on_event(event):
-            self._act(action)
+        self._act(self.contingency.on_event(event))
         strategy = self._by_id.get(event.strategy_id)
         if strategy is None or strategy.id in self._stopped or strategy.id not in self._started:
             return
@@ -865,20 +906,28 @@ class TradingNode:
         if isinstance(event, OrderFilled):
             self._call(strategy, "on_fill", strategy.on_fill, event)
 
-    def _act(self, action: Action) -> None:
-        if action.spec is not None:
+    def _act(self, actions: list[Action]) -> None:
+        """Do what the contingency manager asked: held children released together go out
+        together (as one native OCO list where the venue has it), cancels are sent."""
+        release: list[Order] = []
+        for action in actions:
+            if action.spec is None:
+                continue
             if action.replaces is not None:
                 held = self.oms.get(action.replaces)
                 if held is not None and held.status is OrderStatus.INITIALIZED:
                     now = self.clock.timestamp_ns()
                     self._event(OrderCanceled(**held.spec.ids(), reason="parent partly filled",
                                               ts_event=now, ts_init=now))  # fmt: skip
-                self._send_created(self._create(action.spec))
-                return
+                release.append(self._create(action.spec))
+                continue
             order = self.oms.get(action.spec.client_order_id)
             if order is not None and order.status is OrderStatus.INITIALIZED:
-                self._send_created(order)
-        elif action.cancel is not None:
+                release.append(order)
+        self._send_together(release)
+        for action in actions:
+            if action.cancel is None:
+                continue
             target = self.oms.get(action.cancel)
             if (
                 target is not None
@@ -886,6 +935,20 @@ class TradingNode:
                 and target.status is not OrderStatus.INITIALIZED
             ):
                 self._spawn(self._cancel_now(target))
+
+    def _send_together(self, orders: list[Order]) -> None:
+        """Send created orders; OCO pairs as one native list where their venue takes it."""
+        native = [o for o in orders if native_oco(self.venues.get(o.instrument_id.venue))]
+        pairs, _ = split_native_pairs(
+            native, {o.client_order_id: self.contingency.group_of(o.client_order_id)
+                     for o in native}
+        )  # fmt: skip
+        paired = {o.client_order_id for pair in pairs for o in pair}
+        for pair in pairs:
+            self._send_oco_pair(pair)
+        for order in orders:
+            if order.client_order_id not in paired:
+                self._send_created(order)
 
     # ================================================= strategies at run time
     def add_strategy(self, strategy: Strategy, *, owner: str | None = None) -> None:

@@ -31,6 +31,8 @@ from tradeforge.execution.sor import (
 )
 from tradeforge.execution.venue_client import (
     BookUpdate,
+    HeartbeatClient,
+    OcoVenueClient,
     OrderUpdate,
     VenueCapabilities,
     VenueClient,
@@ -38,6 +40,8 @@ from tradeforge.execution.venue_client import (
 
 __all__ = [
     "BookUpdate",
+    "HeartbeatClient",
+    "OcoVenueClient",
     "OrderUpdate",
     "VenueCapabilities",
     "VenueClient",

@@ -28,6 +28,7 @@ from tradeforge.domain import (
     InstrumentId,
     OrderBookDelta,
     OrderBookSnapshot,
+    OrderList,
     OrderSpec,
     OrderStatusReport,
     Price,
@@ -38,7 +39,14 @@ from tradeforge.domain import (
     Venue,
 )
 
-__all__ = ["BookUpdate", "OrderUpdate", "VenueCapabilities", "VenueClient"]
+__all__ = [
+    "BookUpdate",
+    "HeartbeatClient",
+    "OcoVenueClient",
+    "OrderUpdate",
+    "VenueCapabilities",
+    "VenueClient",
+]
 
 BookUpdate = OrderBookSnapshot | OrderBookDelta
 """What a book subscription yields: a whole book (first, and after every resync) or a change."""
@@ -49,10 +57,18 @@ OrderUpdate = OrderStatusReport | FillReport
 
 @dataclass(frozen=True)
 class VenueCapabilities:
-    """What a venue can do, so callers choose a path instead of failing at run time."""
+    """What a venue can do, so callers choose a path instead of failing at run time.
+
+    Where a venue lacks an order type (``stop_orders``, ``trailing_stop_orders``,
+    ``if_touched_orders``) the node holds the order and triggers it itself; where it lacks
+    ``oco_orders`` the node links the pair itself (two separate orders at the venue).
+    """
 
     modify_order: bool = False
     stop_orders: bool = True
+    trailing_stop_orders: bool = False
+    if_touched_orders: bool = False
+    oco_orders: bool = False
     post_only: bool = True
     reduce_only: bool = False
     fetch_order_by_client_id: bool = True
@@ -144,4 +160,25 @@ class VenueClient(Protocol):
 
     def order_updates(self) -> AsyncIterator[OrderUpdate]:
         """The account's own order reports and fills, as the venue pushes them."""
+        ...
+
+
+@runtime_checkable
+class OcoVenueClient(VenueClient, Protocol):
+    """A venue that takes an OCO pair as one order list (``capabilities.oco_orders``)."""
+
+    async def submit_oco(self, order_list: OrderList) -> list[OrderStatusReport]:
+        """Send the two orders of an OCO ``order_list`` as one native list (both or neither);
+        the venue's report of each, in the list's order. Errors as ``submit``: a refusal
+        refuses both; an unknown outcome is raised only after both were looked up by client
+        order id and neither was found."""
+        ...
+
+
+@runtime_checkable
+class HeartbeatClient(VenueClient, Protocol):
+    """A venue client with a cheap round trip for liveness checks."""
+
+    async def ping(self) -> None:
+        """One cheap request to the venue; raises what the request raised."""
         ...

@@ -10,6 +10,8 @@ Rules (written down because venues differ):
   (rounded down to the lot); with no fill they are dropped and never sent.
 - OCO: the first fill of a member cancels every other open member; a member that ends without
   a fill (canceled, expired, rejected) cancels the rest of the group as well.
+- A pair sent to the venue as one native OCO list (``mark_native``) is linked by the venue: the
+  manager asks for no cancels among its members (the venue expires the other leg itself).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class ContingencyManager:
     def __init__(self, instrument: Callable[[InstrumentId], Instrument | None]) -> None:
         self._instrument = instrument
         self._group_of: dict[ClientOrderId, _Group] = {}
+        self._native: set[ClientOrderId] = set()
 
     def register(self, order_list: OrderList) -> list[OrderSpec]:
         """Take a group; returns the orders to send now (the others wait for their parent)."""
@@ -76,6 +79,20 @@ class ContingencyManager:
             else:
                 now.append(spec)
         return now
+
+    def mark_native(self, client_order_ids: tuple[ClientOrderId, ...]) -> None:
+        """These OCO members went to the venue as one native list: it links them itself."""
+        self._native.update(client_order_ids)
+
+    def is_native(self, client_order_id: ClientOrderId) -> bool:
+        """True for a member of a native OCO list (see ``mark_native``)."""
+        return client_order_id in self._native
+
+    def group_of(self, client_order_id: ClientOrderId) -> dict[ClientOrderId, OrderSpec]:
+        """The members of the order's group as the manager links them now (resized children
+        under their new ids), or an empty dict for an order of no group."""
+        group = self._group_of.get(client_order_id)
+        return dict(group.members) if group is not None else {}
 
     def held(self, client_order_id: ClientOrderId) -> bool:
         """True for an OTO child still waiting for its parent."""
@@ -107,7 +124,10 @@ class ContingencyManager:
         return actions
 
     def _cancel_siblings(self, group: _Group, spec: OrderSpec) -> list[Action]:
-        out = []
+        out: list[Action] = []
+        if spec.client_order_id in self._native:
+            group.done.update(spec.linked_order_ids)  # the venue ends them
+            return out
         for other in spec.linked_order_ids:
             if (
                 other in group.members

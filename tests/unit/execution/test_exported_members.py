@@ -10,6 +10,8 @@ import tradeforge.execution.algos
 def test_execution_public_api_is_pinned() -> None:
     assert tradeforge.execution.__all__ == [
         "BookUpdate",
+        "HeartbeatClient",
+        "OcoVenueClient",
         "OrderUpdate",
         "VenueCapabilities",
         "VenueClient",
