@@ -128,12 +128,20 @@ def _pusher(
             try:
                 outbox.put_nowait(text)
             except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueFull):
-                    outbox.put_nowait(None)
+                _cut_off(outbox)
 
         return handler
 
     return push
+
+
+def _cut_off(outbox: asyncio.Queue[str | None]) -> None:
+    """End a connection whose outbox is full: what waits is dropped (the reader is going) and
+    a None queued, so the writer closes with 1008 after the message it is sending. (A None put
+    behind a full queue never got in: the reader stayed connected and lost messages.)"""
+    while not outbox.empty():
+        outbox.get_nowait()
+    outbox.put_nowait(None)
 
 
 def _too_fast(inbound: deque[float], now: float) -> bool:
