@@ -147,6 +147,7 @@ class FillOut(_Out):
     price: DecimalStr
     commission: DecimalStr
     commission_currency: str
+    time: str = Field(description="when it executed (ISO-8601 UTC)")
 
 
 class PositionOut(_Out):

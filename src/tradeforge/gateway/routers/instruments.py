@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tradeforge.auth.roles import Permission
 from tradeforge.domain import CurrencyPair, Instrument, InstrumentId, InvalidValue
+from tradeforge.gateway.numbers import plain, plain_or_none
 from tradeforge.gateway.problems import NotFound
 from tradeforge.gateway.schemas import InstrumentOut
 from tradeforge.gateway.security import requires
@@ -29,12 +30,12 @@ def instrument_out(inst: Instrument) -> InstrumentOut:
         kind=inst.kind.value,
         base=inst.base_currency.code if isinstance(inst, CurrencyPair) else None,
         quote=inst.quote_currency.code,
-        tick_size=str(inst.tick_size),
-        lot_size=str(inst.lot_size),
-        min_quantity=str(inst.min_quantity),
-        min_notional=str(inst.min_notional.amount) if inst.min_notional is not None else None,
-        maker_fee=str(inst.maker_fee),
-        taker_fee=str(inst.taker_fee),
+        tick_size=plain(inst.tick_size),
+        lot_size=plain(inst.lot_size),
+        min_quantity=plain(inst.min_quantity),
+        min_notional=plain_or_none(inst.min_notional),
+        maker_fee=plain(inst.maker_fee),
+        taker_fee=plain(inst.taker_fee),
     )
 
 

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from tradeforge.auth.roles import Permission
 from tradeforge.data import DatasetNotFound, format_utc_ns, parse_utc_ns
 from tradeforge.domain import Bar, Instrument, InvalidValue, Timeframe
+from tradeforge.gateway.numbers import plain
 from tradeforge.gateway.problems import NotFound, problem
 from tradeforge.gateway.routers.instruments import find_instrument
 from tradeforge.gateway.schemas import CandleOut, CandlesOut, TickerOut
@@ -49,10 +50,6 @@ def _services(request: Request) -> GatewayServices:
 def _invalid(request: Request, field: str, detail: str) -> JSONResponse:
     return problem(422, "invalid-request", detail, request, field=field,
                    errors=[{"loc": ["query", field], "msg": detail}])  # fmt: skip
-
-
-def _text(value: Decimal) -> str:
-    return format(value, "f")
 
 
 @router.get("/{instrument_id:path}/candles", response_model=CandlesOut,
@@ -113,7 +110,7 @@ def _aggregate(bars: Sequence[Bar], step: int) -> list[CandleOut]:
                 high=str(max(b.high for b in group)),
                 low=str(min(b.low for b in group)),
                 close=str(group[-1].close),
-                volume=_text(sum((b.volume.as_decimal() for b in group), Decimal(0))),
+                volume=plain(sum((b.volume.as_decimal() for b in group), Decimal(0))),
             )
         )
 
@@ -192,12 +189,12 @@ async def ticker(request: Request, instrument_id: str) -> TickerOut:
     return TickerOut(
         instrument_id=str(inst.id),
         last_price=str(last) if last is not None else None,
-        open_24h=_text(first) if first is not None else None,
-        high_24h=_text(max(highs)) if highs else None,
-        low_24h=_text(min(lows)) if lows else None,
-        volume_24h=_text(sum((b.volume.as_decimal() for b in bars), Decimal(0))),
-        change_24h=_text(change) if change is not None else None,
-        change_pct_24h=_text(pct) if pct is not None else None,
+        open_24h=plain(first) if first is not None else None,
+        high_24h=plain(max(highs)) if highs else None,
+        low_24h=plain(min(lows)) if lows else None,
+        volume_24h=plain(sum((b.volume.as_decimal() for b in bars), Decimal(0))),
+        change_24h=plain(change) if change is not None else None,
+        change_pct_24h=plain(pct) if pct is not None else None,
         bars_24h=len(bars),
         since=format_utc_ns(bars[0].ts_open) if bars else None,
         as_of=format_utc_ns(now),

@@ -21,11 +21,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tradeforge.auth.roles import Permission
+from tradeforge.data import format_utc_ns
 from tradeforge.domain import (
     ClientOrderId,
     Instrument,
     InvalidOrder,
     Order,
+    OrderFilled,
     OrderSide,
     OrderSpec,
     OrderStatus,
@@ -36,20 +38,22 @@ from tradeforge.domain import (
 )
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.engine import ModifyRefusal
+from tradeforge.gateway.numbers import plain, plain_or_none
 from tradeforge.gateway.problems import Conflict, NotFound, problem
 from tradeforge.gateway.routers.instruments import find_instrument
 from tradeforge.gateway.schemas import FillOut, OrderIn, OrderModifyIn, OrderOut, OrderPage
 from tradeforge.gateway.security import Caller, requires
 from tradeforge.gateway.services import GatewayServices
 
-__all__ = ["order_out", "router"]
+__all__ = ["fill_out", "order_out", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 _SETTLE_S = 2.0
 
 
-def order_out(order: Order) -> OrderOut:
-    """An order as the API shows it."""
+def order_out(order: Order, inst: Instrument | None = None) -> OrderOut:
+    """An order as the API shows it; its average fill price at ``inst``'s price precision."""
+    places = inst.price_precision if inst is not None else None
     return OrderOut(
         client_order_id=order.client_order_id.value,
         venue_order_id=order.venue_order_id.value if order.venue_order_id else None,
@@ -58,13 +62,17 @@ def order_out(order: Order) -> OrderOut:
         side=order.side.value,
         type=order.order_type.value,
         status=order.status.value,
-        quantity=str(order.quantity),
-        filled_qty=str(order.filled_qty),
-        price=str(order.price) if order.price is not None else None,  # as last modified
-        trigger_price=str(order.trigger_price) if order.trigger_price is not None else None,
-        avg_px=str(order.avg_px) if order.avg_px is not None else None,
+        quantity=plain(order.quantity),
+        filled_qty=plain(order.filled_qty),
+        price=plain_or_none(order.price),  # as last modified
+        trigger_price=plain_or_none(order.trigger_price),
+        avg_px=plain_or_none(order.avg_px, places),
         time_in_force=order.time_in_force.value,
     )
+
+
+def _out(request: Request, order: Order) -> OrderOut:
+    return order_out(order, _services(request).node.instruments.get(order.instrument_id))
 
 
 def _services(request: Request) -> GatewayServices:
@@ -168,7 +176,7 @@ async def place_order(
                 f"client_order_id {spec.client_order_id} is already used by another order"
             )
         response.status_code = 200
-        return order_out(existing)
+        return _out(request, existing)
     auth = services.auth
     await run_in_threadpool(
         auth.record, "order.place", caller.principal, caller.ctx,
@@ -191,7 +199,7 @@ async def place_order(
         message = node.rejections.get(order.client_order_id, "the venue rejected the order")
         return problem(422, "order-rejected", message, request,
                        client_order_id=spec.client_order_id.value)  # fmt: skip
-    return order_out(order)
+    return _out(request, order)
 
 
 @router.get("/orders", response_model=OrderPage)
@@ -220,7 +228,7 @@ async def list_orders(  # noqa: PLR0917 - FastAPI reads the query parameters fro
     page = orders[start : start + limit]
     more = start + limit < len(orders)
     token = base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None
-    return OrderPage(items=[order_out(o) for o in page], next_cursor=token)
+    return OrderPage(items=[_out(request, o) for o in page], next_cursor=token)
 
 
 def _order(request: Request, client_order_id: str, caller: Caller) -> Order:
@@ -241,7 +249,7 @@ async def get_order(
     client_order_id: str,
     caller: Annotated[Caller, Depends(requires(Permission.ORDERS_READ))],
 ) -> OrderOut:
-    return order_out(_order(request, client_order_id, caller))
+    return _out(request, _order(request, client_order_id, caller))
 
 
 @router.delete("/orders/{client_order_id}", response_model=OrderOut,
@@ -263,7 +271,7 @@ async def cancel_order(
     strategy = services.node.strategy(order.strategy_id)
     services.node.cancel(strategy, order.client_order_id)
     await _wait(request, lambda: not order.is_open)
-    return order_out(order)
+    return _out(request, order)
 
 
 def _changes(order: Order, inst: Instrument, body: OrderModifyIn) -> dict[str, Any]:
@@ -334,7 +342,7 @@ async def modify_order(
         kind = "order-modify-denied" if refusal.by == "risk" else "order-modify-rejected"
         return problem(422, kind, refusal.message, request, reason=refusal.reason,
                        client_order_id=order.client_order_id.value)  # fmt: skip
-    return order_out(order)
+    return _out(request, order)
 
 
 @router.get("/fills", response_model=list[FillOut])
@@ -354,9 +362,21 @@ async def list_fills(
     return [
         FillOut(
             trade_id=r["trade_id"], client_order_id=r["client_order_id"],
-            instrument_id=r["instrument_id"], side=r["side"], quantity=r["quantity"],
-            price=r["price"], commission=r["commission"],
-            commission_currency=r["commission_currency"],
+            instrument_id=r["instrument_id"], side=r["side"],
+            quantity=plain(Decimal(r["quantity"])), price=plain(Decimal(r["price"])),
+            commission=plain(Decimal(r["commission"])),  # rows may hold "0E-8"
+            commission_currency=r["commission_currency"], time=format_utc_ns(r["ts_event"]),
         )
         for r in rows[-limit:]
     ]  # fmt: skip
+
+
+def fill_out(fill: OrderFilled) -> FillOut:
+    """A fill as the API shows it (``/fills`` and the ``fills`` stream)."""
+    return FillOut(
+        trade_id=fill.trade_id.value, client_order_id=fill.client_order_id.value,
+        instrument_id=str(fill.instrument_id), side=fill.order_side.value,
+        quantity=plain(fill.last_qty), price=plain(fill.last_px),
+        commission=plain(fill.commission), commission_currency=fill.commission.currency.code,
+        time=format_utc_ns(fill.ts_event),
+    )  # fmt: skip

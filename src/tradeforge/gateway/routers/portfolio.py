@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from tradeforge.auth.roles import Permission
 from tradeforge.data import format_utc_ns, parse_utc_ns
 from tradeforge.domain import InvalidValue
+from tradeforge.gateway.numbers import plain
 from tradeforge.gateway.schemas import PortfolioOut, PortfolioPointOut
 from tradeforge.gateway.security import requires
 from tradeforge.gateway.services import GatewayServices
@@ -34,21 +35,17 @@ def _services(request: Request) -> GatewayServices:
     return services
 
 
-def _text(value: object) -> str:
-    return format(value, "f")
-
-
 @router.get("", response_model=PortfolioOut)
 async def portfolio(request: Request) -> PortfolioOut:
     value = _services(request).node.portfolio.now()
     return PortfolioOut(
         base_currency=value.base_currency,
-        equity=_text(value.equity),
-        cash={code: _text(amount) for code, amount in value.cash.items()},
-        positions_value=_text(value.positions_value),
-        realized_pnl=_text(value.realized_pnl),
-        unrealized_pnl=_text(value.unrealized_pnl),
-        fees=_text(value.fees),
+        equity=plain(value.equity),
+        cash={code: plain(amount) for code, amount in value.cash.items()},
+        positions_value=plain(value.positions_value),
+        realized_pnl=plain(value.realized_pnl),
+        unrealized_pnl=plain(value.unrealized_pnl),
+        fees=plain(value.fees),
         unpriced=list(value.unpriced),
         ts=format_utc_ns(value.ts_ns),
     )
@@ -76,4 +73,4 @@ async def history(
     points = _services(request).node.portfolio.history(
         start_ns=start_ns, end_ns=end_ns, limit=limit, newest=start_ns is None
     )
-    return [PortfolioPointOut(ts=format_utc_ns(p.ts_ns), equity=_text(p.equity)) for p in points]
+    return [PortfolioPointOut(ts=format_utc_ns(p.ts_ns), equity=plain(p.equity)) for p in points]

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from tradeforge.auth.roles import Permission
 from tradeforge.data import format_utc_ns
 from tradeforge.domain import InvalidValue
+from tradeforge.gateway.numbers import plain
 from tradeforge.gateway.schemas import StrategyErrorOut, StrategyInfoOut, StrategyOut
 from tradeforge.gateway.security import Caller, requires
 from tradeforge.gateway.services import GatewayServices
@@ -37,7 +38,7 @@ def _services(request: Request) -> GatewayServices:
 
 
 def _plain(value: Any) -> Any:
-    return format(value, "f") if isinstance(value, Decimal) else value
+    return plain(value) if isinstance(value, Decimal) else value
 
 
 def _info(name: str, cls: type[Strategy]) -> StrategyInfoOut:

@@ -25,6 +25,7 @@ from tradeforge.auth.roles import Permission
 from tradeforge.data import format_utc_ns
 from tradeforge.domain import InstrumentId, InvalidValue, StrategyId
 from tradeforge.engine import TradingNode, strategy_performance
+from tradeforge.gateway.numbers import plain, plain_or_none
 from tradeforge.gateway.problems import Conflict, NotFound, problem
 from tradeforge.gateway.schemas import (
     InstrumentPerformanceOut,
@@ -94,7 +95,7 @@ def _registered_name(services: GatewayServices, strategy: Strategy) -> str:
 
 
 def _plain(value: Any) -> Any:
-    return format(value, "f") if isinstance(value, Decimal) else value
+    return plain(value) if isinstance(value, Decimal) else value
 
 
 def _state(node: TradingNode, sid: StrategyId) -> Literal["running", "stopped", "failed"]:
@@ -290,36 +291,38 @@ async def instance_logs(
     ]  # fmt: skip
 
 
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
-
-
 @router.get("/{instance_id}/performance", response_model=StrategyPerformanceOut,
             responses=_NOT_FOUND)  # fmt: skip
 async def instance_performance(
     request: Request, instance_id: str, caller: Read
 ) -> StrategyPerformanceOut:
     strategy = _instance(request, instance_id, caller, write=False)
-    perf = strategy_performance(_services(request).node, strategy.id)
+    node = _services(request).node
+    perf = strategy_performance(node, strategy.id)
+
+    def places(instrument_id: str) -> tuple[int | None, int | None]:  # price, size
+        inst = node.instruments.get(InstrumentId.from_str(instrument_id))
+        return (inst.price_precision, inst.size_precision) if inst else (None, None)
+
     return StrategyPerformanceOut(
         strategy_id=perf.strategy_id,
         time=format_utc_ns(perf.ts_ns),
         base_currency=perf.base_currency,
-        realized_pnl=format(perf.realized_pnl, "f"),
-        unrealized_pnl=format(perf.unrealized_pnl, "f"),
-        fees=format(perf.fees, "f"),
+        realized_pnl=plain(perf.realized_pnl),
+        unrealized_pnl=plain(perf.unrealized_pnl),
+        fees=plain(perf.fees),
         fills=perf.fills,
         orders=perf.orders,
         open_orders=perf.open_orders,
         positions=[
             InstrumentPerformanceOut(
                 instrument_id=p.instrument_id,
-                quantity=format(p.quantity, "f"),
-                avg_px_open=_dec(p.avg_px_open),
-                last_price=_dec(p.last_price),
-                realized_pnl=format(p.realized_pnl, "f"),
-                unrealized_pnl=_dec(p.unrealized_pnl),
-                fees=format(p.fees, "f"),
+                quantity=plain(p.quantity, places(p.instrument_id)[1]),
+                avg_px_open=plain_or_none(p.avg_px_open, places(p.instrument_id)[0]),
+                last_price=plain_or_none(p.last_price),
+                realized_pnl=plain(p.realized_pnl),
+                unrealized_pnl=plain_or_none(p.unrealized_pnl),
+                fees=plain(p.fees),
                 currency=p.currency,
             )
             for p in perf.positions

@@ -1,0 +1,92 @@
+"""What the web UI found missing in the API (issue 6), over real HTTP to the embedded platform:
+decimals written in plain notation at their precision in every response, revoked API keys
+marked (and left out unless asked for), orders listed newest first with cursors that walk
+either way, and the order book the node keeps from its venue's book feed."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from tests.kit.served_platform import ServedPlatform
+
+pytestmark = pytest.mark.integration
+
+BTC = "BTC/USDT.SIM"
+EXPONENT = re.compile(r"-?\d+(\.\d+)?[eE][+-]?\d+")
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedPlatform]:
+    p = ServedPlatform(tmp_path_factory.mktemp("gaps"), value_every_s=0.2)
+    p.start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="module")
+def http(platform: ServedPlatform) -> Iterator[httpx.Client]:
+    with platform.client(platform.login()) as client:
+        yield client
+
+
+def _order(cid: str, side: str = "BUY", **extra: str) -> dict[str, str]:
+    return {"instrument_id": BTC, "side": side, "type": "MARKET", "quantity": "0.01",
+            "client_order_id": cid} | extra  # fmt: skip
+
+
+def _strings(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a JSON document, with where it is."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            yield from _strings(item, f"{where}[{k}]")
+
+
+def _decimals(places: int) -> re.Pattern[str]:
+    return re.compile(rf"-?\d+\.\d{{{places}}}")
+
+
+def test_no_response_writes_a_decimal_in_exponent_notation(http: httpx.Client) -> None:
+    # A position opened and one closed: zero PnL and zero quantities, money of 8 decimals.
+    for cid, side in (("dec-1", "BUY"), ("dec-2", "SELL"), ("dec-3", "BUY")):
+        assert http.post("/api/v1/orders", json=_order(cid, side)).status_code == 201
+    eth = {"instrument_id": "ETH/USDT.SIM", "client_order_id": "dec-4", "quantity": "0.1000"}
+    assert http.post("/api/v1/orders", json=_order("", **eth)).status_code == 201
+    resting = _order("dec-5", type="LIMIT", price="1000.00")
+    assert http.post("/api/v1/orders", json=resting).status_code == 201
+    time.sleep(0.5)  # portfolio points
+    paths = [
+        "/api/v1/instruments", "/api/v1/orders?limit=500", "/api/v1/orders/dec-1",
+        "/api/v1/fills?limit=500", "/api/v1/positions", "/api/v1/portfolio",
+        "/api/v1/portfolio/history", f"/api/v1/market/{BTC}/candles",
+        f"/api/v1/market/{BTC}/ticker", "/api/v1/strategies", "/api/v1/risk/limits",
+        "/api/v1/risk/denials", "/api/v1/reconciliation",
+    ]  # fmt: skip
+    seen = 0
+    for path in paths:
+        answer = http.get(path)
+        assert answer.status_code == 200, (path, answer.text)
+        for where, text in _strings(answer.json()):
+            seen += 1
+            assert not EXPONENT.fullmatch(text), f"{path} {where} = {text!r}"
+    assert seen > 100
+
+    positions = {p["instrument_id"]: p for p in http.get("/api/v1/positions").json()}
+    btc = positions[BTC]
+    assert btc["quantity"] == "0.01000"  # the lot's 5 decimals
+    assert _decimals(2).fullmatch(btc["avg_px_open"])  # the tick's 2, not 28 digits
+    assert _decimals(8).fullmatch(btc["realized_pnl"])  # USDT's 8: "0.00000000", not "0E-8"
+    order = http.get("/api/v1/orders/dec-1").json()
+    assert _decimals(2).fullmatch(order["avg_px"])
+    (fill,) = http.get("/api/v1/fills", params={"client_order_id": "dec-1"}).json()
+    assert _decimals(8).fullmatch(fill["commission"])
+    assert fill["time"].endswith("Z")
