@@ -90,3 +90,27 @@ def test_no_response_writes_a_decimal_in_exponent_notation(http: httpx.Client) -
     (fill,) = http.get("/api/v1/fills", params={"client_order_id": "dec-1"}).json()
     assert _decimals(8).fullmatch(fill["commission"])
     assert fill["time"].endswith("Z")
+
+
+def test_revoked_api_keys_are_left_out_unless_asked_for_and_then_marked(
+    platform: ServedPlatform, http: httpx.Client
+) -> None:
+    made = [http.post("/api/v1/api-keys", json={"name": n, "scopes": ["read"]}).json()
+            for n in ("kept", "gone")]  # fmt: skip
+    kept, gone = (key["id"] for key in made)
+    assert made[0]["revoked"] is False
+    assert http.delete(f"/api/v1/api-keys/{gone}").status_code == 204
+
+    live = {k["id"]: k for k in http.get("/api/v1/api-keys").json()}
+    assert kept in live
+    assert gone not in live
+    assert not any(k["revoked"] for k in live.values())
+    every = {k["id"]: k for k in http.get("/api/v1/api-keys?include_revoked=true").json()}
+    assert every[kept]["revoked"] is False
+    assert every[kept]["revoked_ns"] is None
+    assert every[gone]["revoked"] is True
+    assert every[gone]["revoked_ns"] >= every[gone]["created_ns"]
+    assert set(every) - set(live) == {gone}
+    answer = httpx.get(platform.url + "/api/v1/auth/me",
+                       headers={"Authorization": f"Bearer {made[1]['secret']}"})  # fmt: skip
+    assert answer.status_code == 401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -69,6 +69,8 @@ class ApiKeyOut(BaseModel):
     created_ns: int
     expires_ns: int | None
     last_used_ns: int | None
+    revoked: bool = Field(description="revoked: it authenticates nothing any more")
+    revoked_ns: int | None = Field(description="when it was revoked (ns since the epoch)")
 
 
 class NewApiKeyOut(ApiKeyOut):
@@ -125,6 +127,7 @@ def _key_out(info: Any) -> dict[str, Any]:
         "scopes": [str(s.value if hasattr(s, "value") else s) for s in info.scopes],
         "ip_allowlist": list(info.ip_allowlist), "created_ns": info.created_ns,
         "expires_ns": info.expires_ns, "last_used_ns": info.last_used_ns,
+        "revoked": info.revoked_ns is not None, "revoked_ns": info.revoked_ns,
     }  # fmt: skip
 
 
@@ -218,12 +221,16 @@ async def create_api_key(
 
 @router.get("/api-keys", response_model=list[ApiKeyOut])
 async def list_api_keys(
-    request: Request, caller: Annotated[Caller, Depends(requires(Permission.KEYS_MANAGE))]
+    request: Request,
+    caller: Annotated[Caller, Depends(requires(Permission.KEYS_MANAGE))],
+    include_revoked: Annotated[bool, Query()] = False,
 ) -> list[ApiKeyOut]:
+    """The caller's API keys, newest first: those not revoked (expired ones included, with
+    their ``expires_ns``); with ``include_revoked=true`` the revoked ones too, marked."""
     keys = await run_in_threadpool(
         _services(request).auth.list_api_keys, caller.principal, caller.ctx
     )
-    return [ApiKeyOut(**_key_out(k)) for k in keys]
+    return [ApiKeyOut(**_key_out(k)) for k in keys if include_revoked or k.revoked_ns is None]
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, response_class=Response)
