@@ -114,3 +114,52 @@ def test_revoked_api_keys_are_left_out_unless_asked_for_and_then_marked(
     answer = httpx.get(platform.url + "/api/v1/auth/me",
                        headers={"Authorization": f"Bearer {made[1]['secret']}"})  # fmt: skip
     assert answer.status_code == 401
+
+
+def _walk(http: httpx.Client, order: str, limit: int, between: Any = None) -> list[str]:
+    """Every order id, page by page; ``between(n)`` runs after page n."""
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": limit, "order": order}
+    for n in range(100):
+        page = http.get("/api/v1/orders", params=params).json()
+        seen += [o["client_order_id"] for o in page["items"]]
+        if page["next_cursor"] is None:
+            return seen
+        params["cursor"] = page["next_cursor"]
+        if between is not None:
+            between(n)
+    raise AssertionError("the walk did not end")
+
+
+def test_orders_newest_first_with_cursors_that_walk_either_way(http: httpx.Client) -> None:
+    for n in range(7):
+        assert http.post("/api/v1/orders", json=_order(f"walk-{n}")).status_code == 201
+    oldest_first = _walk(http, "asc", 3)
+    newest_first = _walk(http, "desc", 3)
+    assert newest_first == oldest_first[::-1]
+    assert len(set(oldest_first)) == len(oldest_first)
+    assert newest_first[:7] == [f"walk-{n}" for n in range(6, -1, -1)]
+    first = http.get("/api/v1/orders", params={"order": "desc", "limit": 1}).json()
+    assert [o["client_order_id"] for o in first["items"]] == ["walk-6"]
+
+    # Orders placed while walking: never in a newest-first walk, at the end of an oldest-first
+    # one; no order twice, none skipped.
+    placed: list[str] = []
+
+    def place(n: int) -> None:
+        placed.append(f"mid-{len(placed)}")
+        assert http.post("/api/v1/orders", json=_order(placed[-1])).status_code == 201
+
+    during_desc = _walk(http, "desc", 4, place)
+    assert during_desc == newest_first
+    during_asc = _walk(http, "asc", 4, place)
+    assert during_asc[: len(oldest_first)] == oldest_first
+    assert set(during_asc[len(oldest_first) :]) <= set(placed)
+    assert len(set(during_asc)) == len(during_asc)
+
+    asc = http.get("/api/v1/orders", params={"limit": 2}).json()["next_cursor"]
+    mixed = http.get("/api/v1/orders", params={"order": "desc", "cursor": asc})
+    assert mixed.status_code == 422
+    assert "order=asc" in mixed.json()["detail"]
+    assert http.get("/api/v1/orders", params={"order": "sideways"}).status_code == 422
+    assert http.get("/api/v1/orders", params={"cursor": "MTI="}).status_code == 422  # "12"

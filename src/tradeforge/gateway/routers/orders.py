@@ -15,7 +15,7 @@ import asyncio
 import base64
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -202,6 +202,26 @@ async def place_order(
     return _out(request, order)
 
 
+def _cursor(order: str, position: int) -> str:
+    return base64.urlsafe_b64encode(f"{order}:{position}".encode()).decode()
+
+
+def _after(cursor: str | None, order: str) -> int | None:
+    """The OMS position a cursor continues after (None: from the start)."""
+    if not cursor:
+        return None
+    try:
+        direction, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        after = int(position)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidValue("cursor is not one this API gave out") from None
+    if direction not in ("asc", "desc"):
+        raise InvalidValue("cursor is not one this API gave out")
+    if direction != order:
+        raise InvalidValue(f"this cursor continues order={direction}, not order={order}")
+    return after
+
+
 @router.get("/orders", response_model=OrderPage)
 async def list_orders(  # noqa: PLR0917 - FastAPI reads the query parameters from the signature
     request: Request,
@@ -209,26 +229,32 @@ async def list_orders(  # noqa: PLR0917 - FastAPI reads the query parameters fro
     instrument_id: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    order: Annotated[
+        Literal["asc", "desc"], Query(description="asc: oldest first; desc: newest first")
+    ] = "asc",
     caller: Annotated[Caller | None, Depends(requires(Permission.ORDERS_READ))] = None,
 ) -> OrderPage:
+    """The caller's orders one page at a time, in the order they were created (``asc``) or
+    newest first (``desc``). ``next_cursor`` continues after the page's last order, whatever
+    was placed since: orders placed while paging appear at the end of an ``asc`` walk and
+    never in a ``desc`` one, and no order is listed twice."""
     assert caller is not None
-    orders = [o for o in _services(request).node.oms if _visible(o, caller)]  # oldest first
+    after = _after(cursor, order)
+    # The node's OMS keeps every order in creation order, so a position in it never moves.
+    found = [(k, o) for k, o in enumerate(_services(request).node.oms) if _visible(o, caller)]
     if status == "open":
-        orders = [o for o in orders if o.is_open]
+        found = [(k, o) for k, o in found if o.is_open]
     elif status == "closed":
-        orders = [o for o in orders if not o.is_open]
+        found = [(k, o) for k, o in found if not o.is_open]
     if instrument_id:
-        orders = [o for o in orders if str(o.instrument_id) == instrument_id]
-    start = 0
-    if cursor:
-        try:
-            start = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidValue("cursor is not one this API gave out") from None
-    page = orders[start : start + limit]
-    more = start + limit < len(orders)
-    token = base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None
-    return OrderPage(items=[_out(request, o) for o in page], next_cursor=token)
+        found = [(k, o) for k, o in found if str(o.instrument_id) == instrument_id]
+    if order == "desc":
+        found.reverse()
+    if after is not None:
+        found = [(k, o) for k, o in found if (k > after if order == "asc" else k < after)]
+    page = found[:limit]
+    token = _cursor(order, page[-1][0]) if len(found) > limit else None
+    return OrderPage(items=[_out(request, o) for _, o in page], next_cursor=token)
 
 
 def _order(request: Request, client_order_id: str, caller: Caller) -> Order:
