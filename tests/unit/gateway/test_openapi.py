@@ -26,11 +26,12 @@ FAST = argon2.Parameters(type=argon2.Type.ID, version=19, salt_len=16, hash_len=
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
-def make_app(tmp_path: Path) -> FastAPI:
+def make_app(tmp_path: Path, **auth_settings: Any) -> FastAPI:
     """The gateway over a real auth service (SQLite); no trading node (not touched here)."""
     database = Database(sqlite_url(tmp_path / "auth.sqlite"))
     database.upgrade()
-    config = AuthConfig(jwt_secret=generate_key_text(), secret_key=generate_key_text())
+    config = AuthConfig(jwt_secret=generate_key_text(), secret_key=generate_key_text(),
+                        **auth_settings)  # fmt: skip
     auth = AuthService(config=config, database=database, clock=LiveClock(),
                        hasher=PasswordHasher(FAST, insecure_for_tests=True))  # fmt: skip
     auth.ensure_admin("admin", "tangerine rooftop signal 42", RequestContext())
@@ -171,3 +172,19 @@ def test_disabling_a_user_takes_a_json_boolean_only(tmp_path: Path) -> None:
     for value in (0, 1, "true", "yes"):
         answer = send(app, "PATCH", "/api/v1/users/u_x", json={"disabled": value}, headers=headers)
         assert answer.status_code == 422, value
+
+
+def test_one_key_too_many_is_a_documented_409(tmp_path: Path) -> None:
+    # Found by Schemathesis (SEC-1 long run, status_code_conformance): after 100 keys the
+    # 101st got 409 TOO_MANY_KEYS, which the document did not list.
+    app = make_app(tmp_path, max_api_keys_per_user=2)
+    login = send(app, "POST", "/api/v1/auth/login",
+                 json={"username": "admin", "password": "tangerine rooftop signal 42"})  # fmt: skip
+    admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    key = {"name": "k", "scopes": ["read"]}
+    made = [send(app, "POST", "/api/v1/api-keys", json=key, headers=admin) for _ in range(3)]
+
+    assert [m.status_code for m in made] == [201, 201, 409]
+    assert made[2].json()["code"] == "TOO_MANY_KEYS"
+    documented = app.openapi()["paths"]["/api/v1/api-keys"]["post"]["responses"]
+    assert documented["409"]["content"] == PROBLEM

@@ -204,7 +204,9 @@ async def revoke_session(request: Request, session_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/api-keys", response_model=NewApiKeyOut, status_code=201)
+@router.post("/api-keys", response_model=NewApiKeyOut, status_code=201,
+             responses={409: {"description": "the caller has auth.max_api_keys_per_user "
+                                             "active keys already (TOO_MANY_KEYS)"}})  # fmt: skip
 async def create_api_key(
     request: Request, body: ApiKeyIn,
     caller: Annotated[Caller, Depends(requires(Permission.KEYS_MANAGE))],
