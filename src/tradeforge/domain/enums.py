@@ -169,6 +169,7 @@ class DenyReason(enum.StrEnum):
     TRADING_HALTED = "TRADING_HALTED"  # trading state HALTED for the account or strategy
     FAT_FINGER = "FAT_FINGER"  # soft block: needs an explicit confirmation
     SELF_TRADE = "SELF_TRADE"  # would trade against the same account's resting order (R14)
+    VENUE_DISCONNECTED = "VENUE_DISCONNECTED"  # its venue unreachable past the grace (R15)
 
 
 class RejectReason(enum.StrEnum):

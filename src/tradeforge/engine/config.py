@@ -39,6 +39,7 @@ from typing import Any, Literal
 import msgspec
 
 from tradeforge.domain.errors import ConfigurationError
+from tradeforge.engine.venue_health import DisconnectPolicy
 from tradeforge.trading import RiskConfig
 
 __all__ = ["NodeConfig", "NodeDataConfig", "StrategyConfig", "VenueConfig", "load_node_config"]
@@ -94,6 +95,7 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     strategies: list[StrategyConfig] = msgspec.field(default_factory=list)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
     data: NodeDataConfig = msgspec.field(default_factory=NodeDataConfig)
+    disconnect: DisconnectPolicy = msgspec.field(default_factory=DisconnectPolicy)  # R15
 
 
 def load_node_config(path: Path) -> NodeConfig:

@@ -85,6 +85,7 @@ from tradeforge.engine.feeds import LiveBarFeed
 from tradeforge.engine.order_lists import native_oco, split_native_pairs, venue_oco_list
 from tradeforge.engine.portfolio import PortfolioRecorder
 from tradeforge.engine.strategy_log import StrategyLog
+from tradeforge.engine.venue_health import DisconnectPolicy, VenueConnectionChanged, VenueMonitor
 from tradeforge.execution import OcoVenueClient, OrderUpdate, VenueClient
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
@@ -184,6 +185,7 @@ class TradingNode:
         value_every_s: float = 10.0,
         value_history: int = 8640,
         log_lines: int = 500,
+        disconnect: DisconnectPolicy | None = None,
     ) -> None:
         self.clock = clock
         self.venues = venues
@@ -242,6 +244,13 @@ class TradingNode:
         self._crash_at = _crash_plan(os.environ.get("TF_CRASH_AT"))  # test hook, off when unset
         # Set to append the bars built from trades to the history catalog ([data] record_bars).
         self.bar_recorder: BarRecorder | None = None
+        # R15: per-venue heartbeats; past the grace period new orders are refused and open
+        # ones cancelled (engine.venue_health). Off unless ``disconnect.grace_s`` is set.
+        self.monitor = VenueMonitor(
+            disconnect or DisconnectPolicy(), self.venues, clock=clock,
+            open_orders=self._open_ids, cancel=self._cancel_ids,
+            reconcile=self._reconcile_venue, publish=self._publish_health,
+        )  # fmt: skip
 
     # ============================================================= lifecycle
     async def start(self) -> NodeReport:
@@ -285,7 +294,8 @@ class TradingNode:
             trades = self.data[iid.venue].trades(iid)
             self._streams.add(self._spawn(self._trade_stream(trades)))
         for client in self.venues.values():
-            self._streams.add(self._spawn(self._order_stream(client.order_updates())))
+            self._streams.add(self._spawn(self._order_stream(client, client.order_updates())))
+        self.monitor.start()
         self.clock.set_timer("node:bars", self.timeframe.nanos // 10, self._flush_bars)
         if self.reconcile_every_s > 0:
             self.clock.set_timer(
@@ -298,6 +308,7 @@ class TradingNode:
         then close the streams and venues."""
         self.running = False
         self.portfolio.stop()
+        await self.monitor.stop()
         for timer in ("node:bars", "node:reconcile"):
             with contextlib.suppress(TradeForgeError):
                 self.clock.cancel_timer(timer)
@@ -366,13 +377,15 @@ class TradingNode:
         if count:
             log.info("recovered from the journal", events=count, open=len(self._open_orders()))
 
-    async def reconcile(self) -> NodeReport:
-        """Compare the journal's open and in-flight orders with each venue and settle them."""
-        for venue, client in self.venues.items():
+    async def reconcile(self, venue: Venue | None = None) -> NodeReport:
+        """Compare the journal's open and in-flight orders with each venue (or ``venue``) and
+        settle them."""
+        chosen = self.venues if venue is None else {venue: self.venues[venue]}
+        for venue_name, client in chosen.items():
             mine = [
                 o
                 for o in self.oms
-                if (o.is_open or o.is_inflight) and o.instrument_id.venue == venue
+                if (o.is_open or o.is_inflight) and o.instrument_id.venue == venue_name
             ]
             # Asked concurrently: each lookup may wait out the venue's visibility lag.
             reports = await asyncio.gather(
@@ -380,7 +393,8 @@ class TradingNode:
             )
             for order, report in zip(mine, reports, strict=True):
                 if isinstance(report, TemporaryError):  # no answer: nothing is decided
-                    log.warning("order not settled: the venue did not answer", venue=str(venue),
+                    log.warning("order not settled: the venue did not answer",
+                                venue=str(venue_name),
                                 client_order_id=order.client_order_id.value)  # fmt: skip
                     if order.status is OrderStatus.SUBMITTED:
                         self._spawn(self._inflight_check(client, order))
@@ -394,7 +408,7 @@ class TradingNode:
                     elif order.is_open and order.status is not OrderStatus.INITIALIZED:
                         # The venue had taken it and no longer knows it (a paper venue that
                         # restarted, or one that purged it): it cannot fill any more.
-                        log.warning("order lost at the venue", venue=str(venue),
+                        log.warning("order lost at the venue", venue=str(venue_name),
                                     client_order_id=order.client_order_id.value,
                                     status=order.status.value)  # fmt: skip
                         now = self.clock.timestamp_ns()
@@ -409,7 +423,7 @@ class TradingNode:
                 for report in await client.open_orders():
                     if report.client_order_id not in known:
                         self.report.external.append(report.client_order_id.value)
-                        log.warning("external order at the venue", venue=str(venue),
+                        log.warning("external order at the venue", venue=str(venue_name),
                                     client_order_id=report.client_order_id.value)  # fmt: skip
         return self.report
 
@@ -628,6 +642,12 @@ class TradingNode:
             await self._apply_report(client, report)
 
     def _denial(self, spec: OrderSpec) -> tuple[DenyReason, str] | None:
+        down = self.monitor.blocked(spec.instrument_id.venue)
+        if down is not None:
+            return DenyReason.VENUE_DISCONNECTED, (
+                f"venue {down.venue} unreachable since {down.blocked_down_ns} ns "
+                f"({down.last_error}); new orders refused until it is back (R15)"
+            )
         instrument = self.instruments.get(spec.instrument_id)
         if instrument is None:
             return DenyReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not traded here"
@@ -783,12 +803,59 @@ class TradingNode:
                       reason=refusal.reason)  # fmt: skip
 
     # ======================================================= venue -> events
-    async def _order_stream(self, updates: AsyncIterator[OrderUpdate]) -> None:
-        async for update in updates:
-            if isinstance(update, FillReport):
-                self._apply_fill(update)
-            else:
-                await self._apply_report(self.venues[update.instrument_id.venue], update)
+    async def _order_stream(self, client: VenueClient, updates: AsyncIterator[OrderUpdate]) -> None:
+        """Apply the venue's order updates. A stream that breaks is subscribed again (with
+        back-off: 0.1 s doubling to 5 s), then the venue is reconciled: what the node missed
+        while it was blind (fills, cancels) is read back."""
+        failures = 0
+        while True:
+            try:
+                async for update in updates:
+                    failures = 0
+                    if isinstance(update, FillReport):
+                        self._apply_fill(update)
+                    else:
+                        await self._apply_report(self.venues[update.instrument_id.venue], update)
+                return  # the client closed the subscription: the node is stopping
+            except TradeForgeError as exc:
+                self.monitor.stream_down(client.venue, str(exc))
+                delay = min(5.0, 0.1 * 2**failures)
+                failures += 1
+                log.warning("order stream broke; subscribing again", venue=str(client.venue),
+                            error=str(exc), delay_s=delay)  # fmt: skip
+            await asyncio.sleep(delay)
+            try:
+                updates = client.order_updates()
+            except TradeForgeError as exc:
+                log.warning("order stream not subscribed", venue=str(client.venue),
+                            error=str(exc))  # fmt: skip
+                updates = _Broken(exc)
+                continue
+            self._spawn(self._after_resubscribe(client))
+
+    async def _after_resubscribe(self, client: VenueClient) -> None:
+        try:
+            await self.reconcile(client.venue)
+        except TradeForgeError as exc:
+            log.warning("reconciliation after a stream gap failed", error=str(exc))
+            return
+        await self.monitor.stream_up(client.venue)
+
+    async def _reconcile_venue(self, venue: Venue) -> None:
+        await self.reconcile(venue)
+        await self.refresh_balances()
+
+    def _open_ids(self, venue: Venue) -> list[ClientOrderId]:
+        return [o.client_order_id for o in self._open_orders() if o.instrument_id.venue == venue]
+
+    async def _cancel_ids(self, ids: list[ClientOrderId]) -> int:
+        """Cancel those of ``ids`` still open (R15: not through risk's cancel throttle)."""
+        orders = [o for o in (self.oms.get(c) for c in ids) if o is not None and o.is_open]
+        await asyncio.gather(*(self._cancel_now(o) for o in orders))
+        return len(orders)
+
+    def _publish_health(self, event: VenueConnectionChanged) -> None:
+        self.bus.publish(join_topic("events", "venues", escape_token(event.venue)), event)
 
     async def _apply_report(self, client: VenueClient, report: OrderStatusReport) -> None:
         """Bring the OMS's order up to the venue's report (missing fills fetched and applied)."""
@@ -1192,3 +1259,13 @@ class TradingNode:
 
 async def _answer(refusal: ModifyRefusal) -> ModifyRefusal:
     return refusal
+
+
+class _Broken(AsyncIterator[OrderUpdate]):
+    """A subscription that failed to open: fails when read, so the stream loop tries again."""
+
+    def __init__(self, error: TradeForgeError) -> None:
+        self._error = error
+
+    async def __anext__(self) -> OrderUpdate:
+        raise self._error

@@ -145,6 +145,7 @@ def build_node(
         reconcile_every_s=config.reconcile_every_s,
         valuations=SqlValuationStore(database),
         value_every_s=config.value_every_s,
+        disconnect=config.disconnect,
     )
     if config.data.record_bars:  # the history catalog lives in the data directory
         node.bar_recorder = BarRecorder(

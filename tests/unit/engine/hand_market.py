@@ -4,7 +4,8 @@
 ``TradingNode`` on it with a ``Recorder`` strategy; ``trade(price)`` prints one trade (to the
 node's subscription first, then to the venue's matching engines, as a real feed does) and lets
 every task it woke run. ``Limited`` wraps a venue client with fewer capabilities (and without
-the methods they need), to run the node's fallbacks against the same simulated venue.
+the methods they need), to run the node's fallbacks against the same simulated venue; ``Flaky``
+puts it behind a link the test cuts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tradeforge.domain import (
     Money,
     OrderEvent,
     OrderFilled,
+    TemporaryError,
     Timeframe,
     TradeId,
     TradeTick,
@@ -93,6 +95,7 @@ class HandMarket:
         usdt: str = "100000",
         btc: str = "0",
         limit: dict[str, bool] | None = None,
+        flaky: bool = False,
     ) -> None:
         self.clock = LiveClock()
         self.venue = SimVenueClient(
@@ -101,6 +104,8 @@ class HandMarket:
             clock=self.clock,
         )
         self.client: Any = Limited(self.venue, **limit) if limit else self.venue
+        if flaky:
+            self.client = Flaky(self.client)
         self.db_path = tmp / "journal.sqlite"
         self._ids = itertools.count(1)
         self.node: TradingNode | None = None
@@ -134,3 +139,91 @@ class HandMarket:
             if balance.total.currency == BTC:
                 return balance.total.amount, balance.locked.amount
         return Decimal(0), Decimal(0)
+
+
+class _Breakable:
+    """An order-update subscription the test can break (the reader gets ``TemporaryError``)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._broken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def break_(self) -> None:
+        if not self._broken.done():
+            self._broken.set_result(None)
+            self._inner.end()
+
+    def __aiter__(self) -> _Breakable:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._broken.done():
+            raise TemporaryError("order stream broken (test)")
+        item = asyncio.ensure_future(self._inner.__anext__())
+        await asyncio.wait([item, self._broken], return_when=asyncio.FIRST_COMPLETED)
+        if self._broken.done():
+            item.cancel()
+            raise TemporaryError("order stream broken (test)")
+        return item.result()
+
+
+class Flaky:
+    """``client`` behind a link the test cuts: while ``down`` every request raises
+    ``TemporaryError`` (as a timeout does); ``break_streams()`` breaks the order streams."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.capabilities = client.capabilities
+        self.down = False
+        self.pings = 0
+        self.subscriptions = 0
+        self._streams: list[_Breakable] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _check(self) -> None:
+        if self.down:
+            raise TemporaryError("link down (test)")
+
+    async def ping(self) -> None:
+        self.pings += 1
+        self._check()
+
+    async def balances(self) -> Any:
+        self._check()
+        return await self._client.balances()
+
+    async def submit(self, spec: Any) -> Any:
+        self._check()
+        return await self._client.submit(spec)
+
+    async def submit_oco(self, order_list: Any) -> Any:
+        self._check()
+        return await self._client.submit_oco(order_list)
+
+    async def cancel(self, instrument_id: Any, client_order_id: Any) -> Any:
+        self._check()
+        return await self._client.cancel(instrument_id, client_order_id)
+
+    async def order_status(self, instrument_id: Any, client_order_id: Any) -> Any:
+        self._check()
+        return await self._client.order_status(instrument_id, client_order_id)
+
+    async def open_orders(self, instrument_id: Any = None) -> Any:
+        self._check()
+        return await self._client.open_orders(instrument_id)
+
+    async def fills(self, instrument_id: Any, *, since_ns: int | None = None) -> Any:
+        self._check()
+        return await self._client.fills(instrument_id, since_ns=since_ns)
+
+    def order_updates(self) -> _Breakable:
+        self.subscriptions += 1
+        stream = _Breakable(self._client.order_updates())
+        self._streams.append(stream)
+        return stream
+
+    def break_streams(self) -> None:
+        for stream in self._streams:
+            stream.break_()
