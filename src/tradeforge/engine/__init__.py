@@ -3,6 +3,7 @@ paper and live trading (the backtester is its replay twin in ``tradeforge.backte
 
 from tradeforge.engine.bar_recorder import BarRecorder
 from tradeforge.engine.bars import TradeBarAggregator
+from tradeforge.engine.books import OrderBooks
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
 from tradeforge.engine.node import ModifyRefusal, NodeReport, TradingNode
@@ -12,7 +13,7 @@ from tradeforge.engine.performance import (
     strategy_performance,
 )
 from tradeforge.engine.portfolio import PortfolioRecorder
-from tradeforge.engine.strategy_log import LogLine, StrategyLog
+from tradeforge.engine.strategy_log import LogLine, StrategyLog, StrategyLogged
 
 __all__ = [
     "BarRecorder",
@@ -22,8 +23,10 @@ __all__ = [
     "LogLine",
     "ModifyRefusal",
     "NodeReport",
+    "OrderBooks",
     "PortfolioRecorder",
     "StrategyLog",
+    "StrategyLogged",
     "StrategyPerformance",
     "TradeBarAggregator",
     "TradingNode",

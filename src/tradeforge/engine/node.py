@@ -80,13 +80,14 @@ from tradeforge.domain.errors import InvalidValue, RequestError, TemporaryError,
 from tradeforge.engine import instances as saved_instances
 from tradeforge.engine.bar_recorder import BarRecorder
 from tradeforge.engine.bars import TradeBarAggregator
+from tradeforge.engine.books import OrderBooks
 from tradeforge.engine.context import LiveContext
 from tradeforge.engine.feeds import LiveBarFeed
 from tradeforge.engine.order_lists import native_oco, split_native_pairs, venue_oco_list
 from tradeforge.engine.portfolio import PortfolioRecorder
 from tradeforge.engine.strategy_log import StrategyLog
 from tradeforge.engine.venue_health import DisconnectPolicy, VenueConnectionChanged, VenueMonitor
-from tradeforge.execution import OcoVenueClient, OrderUpdate, VenueClient
+from tradeforge.execution import BookUpdate, OcoVenueClient, OrderUpdate, VenueClient
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
 from tradeforge.trading import GLOBAL, OrderManager, RiskEngine, Scope
@@ -201,7 +202,9 @@ class TradingNode:
         self._inflight = (inflight_timeout, inflight_interval, inflight_retries)
         self.oms = OrderManager()
         # What happens in the node, for the gateway's streams and other listeners:
-        # events.orders.<strategy>, data.trades.<instrument>, data.bars.<instrument>.<timeframe>
+        # events.orders.<strategy>, data.trades.<instrument>, data.bars.<instrument>.<timeframe>,
+        # events.positions.<strategy> (PositionChanged after each fill), events.strategies.<id>
+        # (StrategyLogged: each strategy log line), events.portfolio (each valuation recorded)
         self.bus = bus or InMemoryBus()
         self.instruments: dict[InstrumentId, Instrument] = {}
         self.positions: PositionBook | None = None
@@ -225,7 +228,7 @@ class TradingNode:
         self._restoring = False
         self._strategy_timers: dict[StrategyId, set[str]] = {}
         self._last_start: dict[StrategyId, int] = {}
-        self.logs = StrategyLog(log_lines)
+        self.logs = StrategyLog(log_lines, bus=self.bus)
         self.portfolio = PortfolioRecorder(
             self, every_s=value_every_s, keep=value_history, store=valuations
         )
@@ -244,6 +247,8 @@ class TradingNode:
         self._crash_at = _crash_plan(os.environ.get("TF_CRASH_AT"))  # test hook, off when unset
         # Set to append the bars built from trades to the history catalog ([data] record_bars).
         self.bar_recorder: BarRecorder | None = None
+        # Set to keep the latest book of each fed instrument from its venue's book feed.
+        self.books: OrderBooks | None = None
         # R15: per-venue heartbeats; past the grace period new orders are refused and open
         # ones cancelled (engine.venue_health). Off unless ``disconnect.grace_s`` is set.
         self.monitor = VenueMonitor(
@@ -293,6 +298,7 @@ class TradingNode:
         for iid in self.feeds:
             trades = self.data[iid.venue].trades(iid)
             self._streams.add(self._spawn(self._trade_stream(trades)))
+            self._watch_book(iid)
         for client in self.venues.values():
             self._streams.add(self._spawn(self._order_stream(client, client.order_updates())))
         self.monitor.start()
@@ -534,6 +540,20 @@ class TradingNode:
         )
         if bar is not None:
             self._on_bar(bar)
+
+    def _watch_book(self, iid: InstrumentId) -> None:
+        client = self.data[iid.venue]
+        if self.books is not None and client.capabilities.watch_book:
+            self._streams.add(self._spawn(self._book_stream(iid, client.book(iid))))
+
+    async def _book_stream(self, iid: InstrumentId, updates: AsyncIterator[BookUpdate]) -> None:
+        assert self.books is not None
+        try:
+            async for update in updates:
+                self.books.apply(update)
+        except TradeForgeError as exc:  # the book is gone, not stale: trading goes on
+            log.warning("book feed stopped", instrument=str(iid), error=str(exc))
+        self.books.forget(iid)
 
     def _flush_bars(self, event: TimeEvent) -> None:
         for aggregator in self._aggregators.values():
@@ -958,13 +978,18 @@ class TradingNode:
         if isinstance(event, OrderRejected):
             self.rejections[event.client_order_id] = event.message
         self._crash_point("F")
+        changed = None
         if isinstance(event, OrderFilled) and self.positions is not None:
-            self.positions.apply(event)
+            changed = self.positions.apply(event)[0].to_event(self.clock.timestamp_ns())
         if self.risk.tracking:
             self.risk.on_order_event(event)
         self.bus.publish(
             join_topic("events", "orders", escape_token(event.strategy_id.value)), event
         )
+        if changed is not None:
+            self.bus.publish(
+                join_topic("events", "positions", escape_token(event.strategy_id.value)), changed
+            )
         self._act(self.contingency.on_event(event))
         strategy = self._by_id.get(event.strategy_id)
         if strategy is None or strategy.id in self._stopped or strategy.id not in self._started:
@@ -1115,6 +1140,7 @@ class TradingNode:
         strategy = self.strategy(strategy_id)
         if self.is_running(strategy_id):
             raise InvalidValue(f"strategy {strategy_id} is running: stop it first")
+        self.logs.forget(strategy_id, self.clock.timestamp_ns())  # while its owner is known
         self._detach(strategy_id)  # a strategy that failed left its timers behind
         self.strategies.remove(strategy)
         del self._by_id[strategy_id]
@@ -1122,7 +1148,6 @@ class TradingNode:
         self._owners.pop(strategy_id, None)
         self._last_start.pop(strategy_id, None)
         self._started.discard(strategy_id)
-        self.logs.forget(strategy_id)
         if strategy_id in self._added:
             self._added.remove(strategy_id)
             self._save_instances()
@@ -1192,6 +1217,7 @@ class TradingNode:
         if self.running:
             trades = self.data[iid.venue].trades(iid)
             self._streams.add(self._spawn(self._trade_stream(trades)))
+            self._watch_book(iid)
 
     # ================================================================ queries
     def strategy(self, strategy_id: StrategyId) -> Strategy:
@@ -1246,11 +1272,11 @@ class TradingNode:
         except Exception as exc:
             error = StrategyError(str(strategy.id), hook, self.clock.timestamp_ns(), exc)
             self.errors.append(error)
+            self._stopped.add(strategy.id)  # before the line is published: it failed
             self.logs.add(strategy.id, self.clock.timestamp_ns(), "error",
                           f"{hook} raised {exc!r}; strategy stopped", hook=hook)  # fmt: skip
             log.error("strategy failed; stopped", strategy=str(strategy.id), hook=hook,
                       error=repr(exc))  # fmt: skip
-            self._stopped.add(strategy.id)
             for order in self.oms.open_orders(strategy.id):
                 self._spawn(self._cancel_now(order))
             if strategy.id in self._added:

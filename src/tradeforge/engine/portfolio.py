@@ -4,7 +4,8 @@ Every ``every_s`` seconds on the node's clock the recorder values the account
 (``tradeforge.trading.value_portfolio``: balances, positions and last prices) and keeps the
 equity as one ``ValuePoint``: the newest ``keep`` points in memory, and every point in the
 ``ValuationStore`` when the node has one (so the series survives restarts). ``history`` reads
-the store when there is one, else memory.
+the store when there is one, else memory. Each point recorded is also published on the node's
+bus (``events.portfolio``) as the whole ``Valuation`` it came from, at the point's time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import contextlib
 from collections import deque
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from tradeforge.bus import TimeEvent
+from tradeforge.bus.topics import join_topic
 from tradeforge.domain import TradeForgeError
 from tradeforge.observability import get_logger
 from tradeforge.trading.valuation import Valuation, ValuationStore, ValuePoint, value_portfolio
@@ -73,13 +77,16 @@ class PortfolioRecorder:
         """Value the account now and keep the point."""
         # Whole milliseconds: a point's ISO time read back as ``end`` names it exactly.
         ts_ns = self._node.clock.timestamp_ns() // 1_000_000 * 1_000_000
-        point = ValuePoint(ts_ns=ts_ns, equity=self.now().equity)
+        value = self.now()
+        point = ValuePoint(ts_ns=ts_ns, equity=value.equity)
         self._points.append(point)
         if self.store is not None:
             try:
                 self.store.append_value(point)
             except TradeForgeError as exc:  # the series has a gap; trading goes on
                 log.warning("portfolio value not stored", error=str(exc))
+        self._node.bus.publish(join_topic("events", "portfolio"),
+                               msgspec.structs.replace(value, ts_ns=ts_ns))  # fmt: skip
         return point
 
     def _tick(self, _: TimeEvent) -> None:

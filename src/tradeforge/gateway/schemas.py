@@ -16,6 +16,8 @@ __all__ = [
     "BacktestResultOut",
     "BacktestTradeOut",
     "BacktestTradePage",
+    "BookLevelOut",
+    "BookOut",
     "CandleOut",
     "CandlesOut",
     "DenialOut",
@@ -189,6 +191,25 @@ class PortfolioPointOut(_Out):
 
 
 # ------------------------------------------------------------------ market data
+class BookLevelOut(_Out):
+    """One price level: the price and the quantity resting at it."""
+
+    price: DecimalStr
+    size: DecimalStr
+
+
+class BookOut(_Out):
+    """The order book as the node last received it from the venue: ``bids`` best (highest)
+    first, ``asks`` best (lowest) first, at most ``depth`` levels each; ``sequence`` is the
+    venue's update id and ``time`` its time (ISO-8601 UTC)."""
+
+    instrument_id: str
+    bids: list[BookLevelOut]
+    asks: list[BookLevelOut]
+    sequence: int
+    time: str
+
+
 class CandleOut(_Out):
     """One bar: ``time`` is its open (UTC, ISO-8601)."""
 

@@ -21,7 +21,7 @@ from tradeforge.auth.service import AuthService
 from tradeforge.backtest.jobs import BacktestJobs
 from tradeforge.bus import LiveClock
 from tradeforge.data import Catalog
-from tradeforge.engine import TradingNode
+from tradeforge.engine import OrderBooks, TradingNode
 from tradeforge.engine.config import NodeConfig, VenueConfig
 from tradeforge.gateway import GatewayServices, ManualTrading, create_app
 from tradeforge.gateway.config import GatewayConfig, RedisConfig
@@ -105,6 +105,7 @@ def embedded_app(
     config = embedded_config(data_dir, database_url)
     manual = ManualTrading(strategy_id="manual", instruments=DEFAULT_INSTRUMENTS)
     node = build_node(config, data_dir=data_dir, clock=clock, extra=[manual])
+    node.books = OrderBooks()  # the generated market sends books: the API serves them
     settings = _key_files(auth_config or AuthConfig(), data_dir / "platform" / "keys")
     database = Database(config.database or sqlite_url(data_dir / "platform" / "journal.sqlite"))
     database.upgrade()

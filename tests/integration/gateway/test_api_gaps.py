@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from tests.kit.served_platform import ServedPlatform
+
+from tradeforge.domain import InstrumentId
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +70,7 @@ def test_no_response_writes_a_decimal_in_exponent_notation(http: httpx.Client) -
     paths = [
         "/api/v1/instruments", "/api/v1/orders?limit=500", "/api/v1/orders/dec-1",
         "/api/v1/fills?limit=500", "/api/v1/positions", "/api/v1/portfolio",
-        "/api/v1/portfolio/history", f"/api/v1/market/{BTC}/candles",
+        "/api/v1/portfolio/history", f"/api/v1/market/{BTC}/candles", f"/api/v1/market/{BTC}/book",
         f"/api/v1/market/{BTC}/ticker", "/api/v1/strategies", "/api/v1/risk/limits",
         "/api/v1/risk/denials", "/api/v1/reconciliation",
     ]  # fmt: skip
@@ -163,3 +166,33 @@ def test_orders_newest_first_with_cursors_that_walk_either_way(http: httpx.Clien
     assert "order=asc" in mixed.json()["detail"]
     assert http.get("/api/v1/orders", params={"order": "sideways"}).status_code == 422
     assert http.get("/api/v1/orders", params={"cursor": "MTI="}).status_code == 422  # "12"
+
+
+def test_the_book_is_the_latest_from_the_venue_feed(
+    platform: ServedPlatform, http: httpx.Client
+) -> None:
+    for iid, tick in ((BTC, 2), ("ETH/USDT.SIM", 2)):
+        answer = http.get(f"/api/v1/market/{iid}/book", params={"depth": 5})
+        assert answer.status_code == 200, answer.text
+        book = answer.json()
+        assert book["instrument_id"] == iid
+        bids = [Decimal(level["price"]) for level in book["bids"]]
+        asks = [Decimal(level["price"]) for level in book["asks"]]
+        assert 0 < len(bids) <= 5
+        assert 0 < len(asks) <= 5
+        assert bids == sorted(bids, reverse=True)
+        assert asks == sorted(asks)
+        assert bids[0] < asks[0]  # not crossed
+        assert all(_decimals(tick).fullmatch(lv["price"]) for lv in book["bids"] + book["asks"])
+        assert all(Decimal(lv["size"]) > 0 for lv in book["bids"] + book["asks"])
+    later = http.get(f"/api/v1/market/{BTC}/book").json()
+    assert len(later["bids"]) > 5  # depth 20 by default: the generated market keeps 20 a side
+    assert http.get(f"/api/v1/market/{BTC}/book", params={"depth": 0}).status_code == 422
+
+    # A feed that ended leaves no stale book behind: the route says there is none.
+    assert platform.node.books is not None
+    platform.node.books.forget(InstrumentId.from_str(BTC))
+    gone = http.get(f"/api/v1/market/{BTC}/book")
+    assert gone.status_code == 404
+    assert gone.json()["type"].endswith("/no-order-book")
+    assert http.get("/api/v1/market/DOGE/USDT.SIM/book").status_code == 404

@@ -8,8 +8,8 @@ cannot take each other's requests.
 Candles come from the node's live bars (``source=live``, built from the trades it saw since it
 started; timeframes that are multiples of the node's are aggregated from its bars) or from the
 history catalog (``source=history``, paged with ``start``/``end`` and ``next_start``). The
-node keeps no order book (its venues send it trades only), so ``book`` is a 404 problem that
-says so.
+``book`` is the latest the node received from the venue's book feed (``node.books``); an
+instrument whose feed sends no book (or a node that keeps none) is a 404 problem that says so.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from fastapi.responses import JSONResponse
 
 from tradeforge.auth.roles import Permission
 from tradeforge.data import DatasetNotFound, format_utc_ns, parse_utc_ns
-from tradeforge.domain import Bar, Instrument, InvalidValue, Timeframe
+from tradeforge.domain import Bar, BookLevel, Instrument, InvalidValue, Timeframe
 from tradeforge.gateway.numbers import plain
 from tradeforge.gateway.problems import NotFound, problem
 from tradeforge.gateway.routers.instruments import find_instrument
-from tradeforge.gateway.schemas import CandleOut, CandlesOut, TickerOut
+from tradeforge.gateway.schemas import BookLevelOut, BookOut, CandleOut, CandlesOut, TickerOut
 from tradeforge.gateway.security import requires
 from tradeforge.gateway.services import GatewayServices
 
@@ -201,16 +201,26 @@ async def ticker(request: Request, instrument_id: str) -> TickerOut:
     )
 
 
-@router.get("/{instrument_id:path}/book",
+@router.get("/{instrument_id:path}/book", response_model=BookOut,
             responses={404: {"description": "unknown instrument; no order book kept"}})  # fmt: skip
 async def book(
     request: Request,
     instrument_id: str,
     depth: Annotated[int, Query(ge=1, le=500)] = 20,
-) -> JSONResponse:
+) -> BookOut | JSONResponse:
     inst = find_instrument(request, instrument_id)
-    detail = (
-        f"the node keeps no order book for {inst.id}: its venues send it trades only "
-        "(use the candles and ticker)"
-    )
-    return problem(404, "no-order-book", detail, request, depth=depth)
+    books = _services(request).node.books
+    snapshot = books.snapshot(inst.id, depth) if books is not None else None
+    if snapshot is None:
+        detail = (
+            f"the node has no order book of {inst.id}: its venue's feed sends none "
+            "(use the candles and ticker)"
+        )
+        return problem(404, "no-order-book", detail, request, depth=depth)
+
+    def levels(side: Sequence[BookLevel]) -> list[BookLevelOut]:
+        return [BookLevelOut(price=plain(lvl.price), size=plain(lvl.size)) for lvl in side]
+
+    return BookOut(instrument_id=str(inst.id), bids=levels(snapshot.bids),
+                   asks=levels(snapshot.asks), sequence=snapshot.sequence,
+                   time=format_utc_ns(snapshot.ts_event))  # fmt: skip
