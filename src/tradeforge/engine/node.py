@@ -77,11 +77,13 @@ from tradeforge.domain import (
     Venue,
 )
 from tradeforge.domain.errors import InvalidValue, RequestError, TemporaryError, UnknownOrder
+from tradeforge.engine import emulation
 from tradeforge.engine import instances as saved_instances
 from tradeforge.engine.bar_recorder import BarRecorder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.books import OrderBooks
 from tradeforge.engine.context import LiveContext
+from tradeforge.engine.emulation import OrderEmulator, needs_emulation
 from tradeforge.engine.feeds import LiveBarFeed
 from tradeforge.engine.order_lists import native_oco, split_native_pairs, venue_oco_list
 from tradeforge.engine.portfolio import PortfolioRecorder
@@ -243,6 +245,8 @@ class TradingNode:
         self._unsettled: set[ClientOrderId] = set()  # fills the venue reported but not yet seen
         self.rejections: dict[ClientOrderId, str] = {}  # why the venue refused an order
         self.contingency = ContingencyManager(self.instruments.get)
+        # Orders of a type their venue lacks, held until their trigger (engine.emulation).
+        self.emulator = OrderEmulator(self.instruments.get)
         self.running = False
         self._crash_at = _crash_plan(os.environ.get("TF_CRASH_AT"))  # test hook, off when unset
         # Set to append the bars built from trades to the history catalog ([data] record_bars).
@@ -328,6 +332,8 @@ class TradingNode:
             await asyncio.wait(requests, timeout=grace)
         if self.cancel_on_stop:
             await asyncio.gather(*(self._cancel_now(o) for o in self._open_orders()))
+            for order in self._emulated():  # no one would watch their triggers any more
+                self._cancel_emulated(order, "node stopped")
         # A last look at the venue, so the journal ends where the venue is.
         with contextlib.suppress(TradeForgeError):
             await self.reconcile()
@@ -374,7 +380,11 @@ class TradingNode:
                 self.oms.apply(event)
                 if isinstance(event, OrderFilled) and self.positions is not None:
                     self.positions.apply(event)
+        armed = OrderEmulator.saved(self.journal.load_state(emulation.STATE_KEY))
         for order in [o for o in self.oms if o.status is OrderStatus.INITIALIZED]:
+            if order.client_order_id.value in armed:  # held by the node: armed again
+                self._arm(order, armed[order.client_order_id.value])
+                continue
             # Journaled, never sent (the node stopped before OrderSubmitted): nothing is at the
             # venue and nothing will send it now, a held contingent child included.
             now = self.clock.timestamp_ns()
@@ -491,7 +501,11 @@ class TradingNode:
         activation = self.risk.kill_switch.activate(scope, by=by, reason=reason)
         self.save_risk_state()
         targets = [self.oms.get(ref.client_order_id) for ref in activation.to_cancel]
-        orders = [o for o in targets if o is not None and o.is_open]
+        orders = [
+            o
+            for o in targets
+            if o is not None and (o.is_open or o.client_order_id in self.emulator)
+        ]
         await asyncio.gather(*(self._cancel_now(o) for o in orders))
         return len(orders)
 
@@ -533,6 +547,12 @@ class TradingNode:
         if self.risk.tracking:
             self.risk.on_trade(trade)
         self.bus.publish(join_topic("data", "trades", escape_token(str(iid))), trade)
+        if self.emulator.armed:
+            released, moved = self.emulator.on_trade(iid, trade.price.as_decimal())
+            if released or moved:
+                self._save_emulation()
+            for spec in released:
+                self._release(spec)
         for strategy in self._running_on(iid):
             self._call(strategy, "on_trade", strategy.on_trade, trade)
         bar = self._aggregators[iid].on_trade(
@@ -607,9 +627,62 @@ class TradingNode:
                                     ts_event=now, ts_init=now))  # fmt: skip
             return
         client = self.venues[spec.instrument_id.venue]
+        if needs_emulation(spec, client.capabilities):
+            self._arm(order)
+            return
         account = getattr(client, "account_id", None) or AccountId(f"{spec.instrument_id.venue}-1")
         self._event(OrderSubmitted(**spec.ids(), account_id=account, ts_event=now, ts_init=now))
         self._spawn(self._send(client, order))
+
+    # ---------------------------------------------- orders the node emulates
+    def _arm(self, order: Order, best: Decimal | None = None) -> None:
+        """Hold an order whose type the venue lacks until its trigger (engine.emulation)."""
+        self.emulator.arm(order, best)
+        self._save_emulation()
+        self.logs.add(order.strategy_id, self.clock.timestamp_ns(), "info",
+                      f"{order.client_order_id} ({order.order_type}) held by the node until "
+                      "its trigger: the venue lacks the type", emulated=True)  # fmt: skip
+
+    def _save_emulation(self) -> None:
+        self.journal.save_state(emulation.STATE_KEY, self.emulator.dump(),
+                                self.clock.timestamp_ns())  # fmt: skip
+
+    def _release(self, spec: OrderSpec) -> None:
+        """An emulated order triggered: journal it SUBMITTED, send ``spec`` (MARKET/LIMIT)."""
+        order = self.oms.get(spec.client_order_id)
+        if order is None or order.status is not OrderStatus.INITIALIZED:
+            return
+        client = self.venues[spec.instrument_id.venue]
+        if self.monitor.blocked(client.venue) is not None:  # R15: nothing new goes out
+            self._cancel_emulated(order, "triggered while its venue was unreachable")
+            return
+        now = self.clock.timestamp_ns()
+        account = getattr(client, "account_id", None) or AccountId(f"{client.venue}-1")
+        self._event(OrderSubmitted(**spec.ids(), account_id=account, ts_event=now, ts_init=now))
+        self._spawn(self._send(client, order, spec))
+
+    def _cancel_emulated(self, order: Order, reason: str = "canceled (emulated)") -> None:
+        if not self.emulator.disarm(order.client_order_id):
+            return
+        self._save_emulation()
+        now = self.clock.timestamp_ns()
+        self._event(OrderCanceled(**order.spec.ids(), reason=reason, ts_event=now, ts_init=now))
+
+    def _emulated(
+        self, strategy_id: StrategyId | None = None, instrument_id: InstrumentId | None = None
+    ) -> list[Order]:
+        """Orders held by the node (of one strategy, in one instrument)."""
+        found = [self.oms.get(cid) for cid in self.emulator.armed]
+        return [
+            o for o in found
+            if o is not None
+            and (strategy_id is None or o.strategy_id == strategy_id)
+            and (instrument_id is None or o.instrument_id == instrument_id)
+        ]  # fmt: skip
+
+    def is_emulated(self, client_order_id: ClientOrderId) -> bool:
+        """True while the node holds the order for a venue that lacks its type."""
+        return client_order_id in self.emulator
 
     def submit_list(self, strategy: Strategy, order_list: OrderList) -> None:
         """A contingent group managed by the node: every member journaled now, OTO children
@@ -678,8 +751,8 @@ class TradingNode:
         reference = None if self.risk.tracking else self.last_price(spec.instrument_id)
         return self.risk.check(spec, instrument, reference)
 
-    async def _send(self, client: VenueClient, order: Order) -> None:
-        spec = order.spec
+    async def _send(self, client: VenueClient, order: Order, spec: OrderSpec | None = None) -> None:
+        spec = spec or order.spec
         if spec.contingency_type is not ContingencyType.NONE or spec.parent_order_id is not None:
             # The node links the group itself: the venue gets a plain order.
             spec = msgspec.structs.replace(
@@ -720,7 +793,12 @@ class TradingNode:
     def cancel(self, strategy: Strategy, client_order_id: ClientOrderId) -> None:
         """Ask the venue to cancel one order of the strategy."""
         order = self.oms.get(client_order_id)
-        if order is None or order.strategy_id != strategy.id or not order.is_open:
+        if order is None or order.strategy_id != strategy.id:
+            return
+        if client_order_id in self.emulator:
+            self._cancel_emulated(order)
+            return
+        if not order.is_open:
             return
         denial = self.risk.check_cancel(client_order_id, strategy_id=strategy.id)
         if denial is not None:
@@ -736,8 +814,14 @@ class TradingNode:
         for order in self.oms.open_orders(strategy.id, instrument_id):
             if side is None or order.side is side:
                 self._spawn(self._cancel_now(order))
+        for order in self._emulated(strategy.id, instrument_id):
+            if side is None or order.side is side:
+                self._cancel_emulated(order)
 
     async def _cancel_now(self, order: Order) -> None:
+        if order.client_order_id in self.emulator:
+            self._cancel_emulated(order)
+            return
         client = self.venues.get(order.instrument_id.venue)
         if client is None:
             return
@@ -1021,7 +1105,9 @@ class TradingNode:
             if action.cancel is None:
                 continue
             target = self.oms.get(action.cancel)
-            if (
+            if target is not None and target.client_order_id in self.emulator:
+                self._cancel_emulated(target, "OCO sibling filled or ended")
+            elif (
                 target is not None
                 and target.is_open
                 and target.status is not OrderStatus.INITIALIZED
@@ -1115,7 +1201,7 @@ class TradingNode:
             self._call(strategy, "on_stop", strategy.on_stop)
         self._stopped.add(strategy_id)
         self._detach(strategy_id)
-        orders = self.oms.open_orders(strategy_id)
+        orders = [*self.oms.open_orders(strategy_id), *self._emulated(strategy_id)]
         for order in orders:
             self._spawn(self._cancel_now(order))
         self.logs.add(strategy_id, self.clock.timestamp_ns(), "info", "stopped",
@@ -1277,7 +1363,7 @@ class TradingNode:
                           f"{hook} raised {exc!r}; strategy stopped", hook=hook)  # fmt: skip
             log.error("strategy failed; stopped", strategy=str(strategy.id), hook=hook,
                       error=repr(exc))  # fmt: skip
-            for order in self.oms.open_orders(strategy.id):
+            for order in [*self.oms.open_orders(strategy.id), *self._emulated(strategy.id)]:
                 self._spawn(self._cancel_now(order))
             if strategy.id in self._added:
                 self._save_instances()  # a failed strategy is not started again by a restart
