@@ -39,6 +39,7 @@ __all__ = [
     "RiskLimitsOut",
     "StrategyConfigureIn",
     "StrategyErrorOut",
+    "StrategyEventOut",
     "StrategyInfoOut",
     "StrategyInstanceIn",
     "StrategyInstanceOut",
@@ -446,6 +447,18 @@ class StrategyInstanceOut(_Out):
     state: Literal["running", "stopped", "failed"]
     open_orders: int
     errors: list[StrategyErrorOut]
+
+
+class StrategyEventOut(_Out):
+    """What the ``strategies`` stream sends: a line of a strategy's log and where the strategy
+    stands after it (``removed``: it left the node)."""
+
+    strategy_id: str
+    state: Literal["running", "stopped", "failed", "removed"]
+    time: str
+    level: Literal["info", "warning", "error"]
+    message: str
+    fields: dict[str, str]
 
 
 class StrategyLogLineOut(_Out):

@@ -20,8 +20,9 @@ from tradeforge.gateway.numbers import plain
 from tradeforge.gateway.schemas import PortfolioOut, PortfolioPointOut
 from tradeforge.gateway.security import requires
 from tradeforge.gateway.services import GatewayServices
+from tradeforge.trading import Valuation
 
-__all__ = ["router"]
+__all__ = ["portfolio_out", "router"]
 
 router = APIRouter(
     prefix="/api/v1/portfolio",
@@ -35,9 +36,8 @@ def _services(request: Request) -> GatewayServices:
     return services
 
 
-@router.get("", response_model=PortfolioOut)
-async def portfolio(request: Request) -> PortfolioOut:
-    value = _services(request).node.portfolio.now()
+def portfolio_out(value: Valuation) -> PortfolioOut:
+    """A valuation as the API shows it (``GET /portfolio`` and the ``portfolio`` stream)."""
     return PortfolioOut(
         base_currency=value.base_currency,
         equity=plain(value.equity),
@@ -49,6 +49,11 @@ async def portfolio(request: Request) -> PortfolioOut:
         unpriced=list(value.unpriced),
         ts=format_utc_ns(value.ts_ns),
     )
+
+
+@router.get("", response_model=PortfolioOut)
+async def portfolio(request: Request) -> PortfolioOut:
+    return portfolio_out(_services(request).node.portfolio.now())
 
 
 def _time(name: str, text: str | None) -> int | None:

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tradeforge.auth.errors import Forbidden
+from tradeforge.auth.principal import Principal
 from tradeforge.auth.roles import Permission
 from tradeforge.data import format_utc_ns
 from tradeforge.domain import InstrumentId, InvalidValue, StrategyId
@@ -40,7 +41,7 @@ from tradeforge.gateway.security import Caller, requires
 from tradeforge.gateway.services import GatewayServices
 from tradeforge.strategy import Strategy
 
-__all__ = ["router"]
+__all__ = ["can_see", "instance_state", "router"]
 
 router = APIRouter(prefix="/api/v1/strategies/instances", tags=["strategies"])
 Read = Annotated[Caller, Depends(requires(Permission.STRATEGIES_READ))]
@@ -63,11 +64,18 @@ def _admin(caller: Caller) -> bool:
     return Permission.USERS_ADMIN in caller.principal.permissions
 
 
-def _visible(services: GatewayServices, strategy: Strategy, caller: Caller) -> bool:
-    if strategy.id == services.manual.id:
+def can_see(services: GatewayServices, strategy_id: StrategyId, principal: Principal) -> bool:
+    """Whether ``principal`` sees the strategy: the node's own (from its configuration) and
+    the caller's instances, every one for an admin; never the gateway's ``manual``."""
+    if strategy_id == services.manual.id:
         return False
-    owner = services.node.owner(strategy.id)
-    return _admin(caller) or owner is None or owner == caller.principal.user_id
+    owner = services.node.owner(strategy_id)
+    admin = Permission.USERS_ADMIN in principal.permissions
+    return admin or owner is None or owner == principal.user_id
+
+
+def _visible(services: GatewayServices, strategy: Strategy, caller: Caller) -> bool:
+    return can_see(services, strategy.id, caller.principal)
 
 
 def _instance(request: Request, instance_id: str, caller: Caller, *, write: bool) -> Strategy:
@@ -98,7 +106,9 @@ def _plain(value: Any) -> Any:
     return plain(value) if isinstance(value, Decimal) else value
 
 
-def _state(node: TradingNode, sid: StrategyId) -> Literal["running", "stopped", "failed"]:
+def instance_state(node: TradingNode, sid: StrategyId) -> Literal["running", "stopped", "failed"]:
+    """Where the strategy stands: running; stopped; or failed (stopped by an error since it
+    last started)."""
     if node.is_running(sid):
         return "running"
     return "failed" if node.errors_since_start(sid) else "stopped"
@@ -112,7 +122,7 @@ def instance_out(services: GatewayServices, strategy: Strategy) -> StrategyInsta
         strategy=_registered_name(services, strategy),
         instrument_ids=[str(i) for i in strategy.instrument_ids],
         params={k: _plain(v) for k, v in strategy.params.items()},
-        state=_state(node, strategy.id),
+        state=instance_state(node, strategy.id),
         open_orders=len(node.oms.open_orders(strategy.id)),
         errors=[
             StrategyErrorOut(
