@@ -40,7 +40,7 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     const text = message.text();
-    // Refusals the journey provokes (a wrong password, a risk denial, the order book's 404)
+    // Refusals the journey provokes (a wrong password, a risk denial)
     // are logged by Chromium as failed resources; scripts errors and CSP violations are not.
     if (message.type() === 'error' && !/^Failed to load resource: the server responded/.test(text)) {
       problems.push(`console: ${text}`);
@@ -80,8 +80,12 @@ test('a user trades, manages keys, runs a backtest and logs out', async ({ page 
     await expect(page.getByTestId('live-status')).toHaveText('live');
     await expect(page.getByTestId('candle-chart').locator('canvas').first()).toBeVisible();
     await expect(page.getByTestId('candle-chart')).not.toHaveAttribute('data-points', '0');
-    // The node keeps no order book: said plainly.
-    await expect(page.getByRole('region', { name: 'Order book' })).toContainText('not available on this server');
+    // The order book the node keeps from the generated market: bids and asks, best first.
+    const book = page.getByRole('region', { name: 'Order book' }).getByTestId('book');
+    await expect(book.locator('tbody tr').first()).toBeVisible();
+    const bid = Number((await book.locator('tbody tr').first().locator('td').nth(1).textContent()) ?? 'NaN');
+    const ask = Number((await book.locator('tbody tr').first().locator('td').nth(2).textContent()) ?? 'NaN');
+    expect(bid).toBeLessThan(ask);
     // The portfolio: its figures, or plainly "not available" where the server lacks the route.
     await expect(page.getByRole('region', { name: 'Portfolio', exact: true })).toContainText(/Equity|not available on this server/);
     await page.getByRole('button', { name: 'ETH/USDT.SIM' }).click();

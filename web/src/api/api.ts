@@ -3,6 +3,7 @@ import { ApiClient, pathId } from './client';
 import type {
   ApiKey,
   ApiKeyIn,
+  Book,
   BacktestIn,
   BacktestJob,
   BacktestResult,
@@ -44,15 +45,18 @@ export class Api extends ApiClient {
   ticker = (id: string) => this.get<Ticker>(`/market/${pathId(id)}/ticker`);
   candles = (id: string, timeframe = '1m', limit = 300) =>
     this.get<Candles>(`/market/${pathId(id)}/candles`, { timeframe, limit });
-  book = (id: string, depth = 10) => this.get<unknown>(`/market/${pathId(id)}/book`, { depth });
+  book = (id: string, depth = 10) => this.get<Book>(`/market/${pathId(id)}/book`, { depth });
 
   // orders
-  /** Orders, oldest first, every page up to ``maxPages`` of 500. */
-  orders = async (status: 'open' | 'closed' | 'all', maxPages = 20): Promise<Order[]> => {
+  /** The newest ``limit`` orders of ``status``, newest first. */
+  newestOrders = async (status: 'open' | 'closed' | 'all', limit = 100): Promise<Order[]> =>
+    (await this.get<OrderPage>('/orders', { status, limit, order: 'desc' })).items;
+  /** Orders, oldest first (``asc``) or newest first (``desc``), every page up to ``maxPages`` of 500. */
+  orders = async (status: 'open' | 'closed' | 'all', order: 'asc' | 'desc' = 'asc', maxPages = 20): Promise<Order[]> => {
     const out: Order[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < maxPages; page += 1) {
-      const answer: OrderPage = await this.get<OrderPage>('/orders', { status, limit: 500, cursor });
+      const answer: OrderPage = await this.get<OrderPage>('/orders', { status, limit: 500, cursor, order });
       out.push(...answer.items);
       cursor = answer.next_cursor;
       if (cursor === null) break;
@@ -93,7 +97,8 @@ export class Api extends ApiClient {
     this.get<BacktestResult>(`/backtests/${encodeURIComponent(id)}/result`, { points, limit: 500 });
 
   // account
-  apiKeys = () => this.get<ApiKey[]>('/api-keys');
+  /** One's API keys, the revoked ones too (marked ``revoked``). */
+  apiKeys = () => this.get<ApiKey[]>('/api-keys', { include_revoked: true });
   createApiKey = (body: ApiKeyIn) => this.request<NewApiKey>('POST', '/api-keys', body);
   revokeApiKey = (id: string) => this.request('DELETE', `/api-keys/${encodeURIComponent(id)}`);
   sessions = () => this.get<Session[]>('/sessions');

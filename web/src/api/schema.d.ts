@@ -11,7 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Api Keys */
+        /**
+         * List Api Keys
+         * @description The caller's API keys, newest first: those not revoked (expired ones included, with
+         *     their ``expires_ns``); with ``include_revoked=true`` the revoked ones too, marked.
+         */
         get: operations["list_api_keys_api_v1_api_keys_get"];
         put?: never;
         /** Create Api Key */
@@ -285,7 +289,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Orders */
+        /**
+         * List Orders
+         * @description The caller's orders one page at a time, in the order they were created (``asc``) or
+         *     newest first (``desc``). ``next_cursor`` continues after the page's last order, whatever
+         *     was placed since: orders placed while paging appear at the end of an ``asc`` walk and
+         *     never in a ``desc`` one, and no order is listed twice.
+         */
         get: operations["list_orders_api_v1_orders_get"];
         put?: never;
         /** Place Order */
@@ -727,6 +737,16 @@ export interface components {
             last_used_ns: number | null;
             /** Name */
             name: string;
+            /**
+             * Revoked
+             * @description revoked: it authenticates nothing any more
+             */
+            revoked: boolean;
+            /**
+             * Revoked Ns
+             * @description when it was revoked (ns since the epoch)
+             */
+            revoked_ns: number | null;
             /** Scopes */
             scopes: string[];
         };
@@ -876,6 +896,34 @@ export interface components {
             total: number;
         };
         /**
+         * BookLevelOut
+         * @description One price level: the price and the quantity resting at it.
+         */
+        BookLevelOut: {
+            /** Price */
+            price: string;
+            /** Size */
+            size: string;
+        };
+        /**
+         * BookOut
+         * @description The order book as the node last received it from the venue: ``bids`` best (highest)
+         *     first, ``asks`` best (lowest) first, at most ``depth`` levels each; ``sequence`` is the
+         *     venue's update id and ``time`` its time (ISO-8601 UTC).
+         */
+        BookOut: {
+            /** Asks */
+            asks: components["schemas"]["BookLevelOut"][];
+            /** Bids */
+            bids: components["schemas"]["BookLevelOut"][];
+            /** Instrument Id */
+            instrument_id: string;
+            /** Sequence */
+            sequence: number;
+            /** Time */
+            time: string;
+        };
+        /**
          * CandleOut
          * @description One bar: ``time`` is its open (UTC, ISO-8601).
          */
@@ -961,6 +1009,11 @@ export interface components {
             quantity: string;
             /** Side */
             side: string;
+            /**
+             * Time
+             * @description when it executed (ISO-8601 UTC)
+             */
+            time: string;
             /** Trade Id */
             trade_id: string;
         };
@@ -1086,6 +1139,16 @@ export interface components {
             last_used_ns: number | null;
             /** Name */
             name: string;
+            /**
+             * Revoked
+             * @description revoked: it authenticates nothing any more
+             */
+            revoked: boolean;
+            /**
+             * Revoked Ns
+             * @description when it was revoked (ns since the epoch)
+             */
+            revoked_ns: number | null;
             /** Scopes */
             scopes: string[];
             /**
@@ -1625,7 +1688,9 @@ export type $defs = Record<string, never>;
 export interface operations {
     list_api_keys_api_v1_api_keys_get: {
         parameters: {
-            query?: never;
+            query?: {
+                include_revoked?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1652,6 +1717,15 @@ export interface operations {
             };
             /** @description the credential lacks the permission */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1721,6 +1795,15 @@ export interface operations {
             };
             /** @description the credential lacks the permission */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the caller has auth.max_api_keys_per_user active keys already (TOO_MANY_KEYS) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2740,7 +2823,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BookOut"];
                 };
             };
             /** @description no valid access token or API key */
@@ -2964,6 +3047,8 @@ export interface operations {
                 instrument_id?: string | null;
                 limit?: number;
                 cursor?: string | null;
+                /** @description asc: oldest first; desc: newest first */
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;

@@ -39,8 +39,19 @@ export type StrategyInstance = Schemas['StrategyInstanceOut'];
 export type StrategyInstanceIn = Schemas['StrategyInstanceIn'];
 export type StrategyLogLine = Schemas['StrategyLogLineOut'];
 export type StrategyPerformance = Schemas['StrategyPerformanceOut'];
+export type Book = Schemas['BookOut'];
 
-// The WebSocket is not in the OpenAPI document: its messages as routers/stream.py sends them.
+// The WebSocket is not in the OpenAPI document: its messages as routers/stream.py sends them
+// (docs/api.md). ``fills``, ``positions`` and ``portfolio`` send the REST shapes above.
+/** A message of the ``strategies`` channel (the gateway's ``StrategyEventOut``). */
+export interface StrategyEvent {
+  strategy_id: string;
+  state: 'running' | 'stopped' | 'failed' | 'removed';
+  time: string;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+  fields: Record<string, string>;
+}
 /** A message of ``/api/v1/ws``. */
 export interface StreamMessage {
   channel?: string;
@@ -48,7 +59,7 @@ export interface StreamMessage {
   error?: string;
   channels?: string[];
   data?: {
-    type: string;
+    type?: string;
     ts_event?: number;
     instrument_id?: string;
     client_order_id?: string;

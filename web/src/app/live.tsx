@@ -1,11 +1,14 @@
-// Live updates over /api/v1/ws: last prices from trades, order events (fills included) that
-// refresh orders, fills, positions and the portfolio, and new bars that refresh the candles.
+// Live updates over /api/v1/ws: last prices from trades; fills, positions and the portfolio's
+// value written straight into the queries' data (no refetch); order events that refresh the
+// order queries; strategy events that refresh the instances; new bars that refresh the candles.
 // One connection per signed-in tab, subscribed once (the server allows 5 messages a second),
-// reconnected with a growing delay and a fresh access token.
+// reconnected with a growing delay and a fresh access token (a reconnect refetches what the
+// channels feed, since messages sent while offline are not replayed).
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useRef, useState } from 'react';
 
-import { classify } from '../lib/stream';
+import type { Fill, Portfolio, PortfolioPoint, Position } from '../api/types';
+import { classify, withFill, withPosition } from '../lib/stream';
 import { useAuth } from './auth';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
@@ -25,10 +28,13 @@ interface LiveState {
 
 const LiveContext = createContext<LiveState | null>(null);
 const FLUSH_MS = 250;
-// Order events refresh the order queries at most this often: a busy strategy sends many events a
-// second, and each refresh is several requests counted against the user's rate limit.
-const ORDERS_EVERY_MS = 2_000;
-const ORDER_QUERIES = [['orders'], ['fills'], ['positions'], ['portfolio'], ['denials'], ['instances']];
+// Order and strategy events refresh their queries at most this often: a busy strategy sends many
+// events a second, and each refresh is a request counted against the user's rate limit. (Orders
+// have no snapshot channel: an order event is not the order as GET /orders shows it.)
+const REFRESH_EVERY_MS = 2_000;
+const ORDER_QUERIES = [['orders'], ['denials']];
+const FED_QUERIES = [['fills'], ['positions'], ['portfolio'], ['instances']];
+const HISTORY_POINTS = 500; // what GET /portfolio/history answers at most
 
 export function LiveProvider({ children }: { children: ReactNode }) {
   const { api, status: auth } = useAuth();
@@ -48,6 +54,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     let pending: Record<string, string> = {};
     let ordersChanged = false;
     let ordersRefreshed = 0;
+    let strategiesChanged = false;
+    let strategiesRefreshed = 0;
     const barsChanged = new Set<string>();
 
     const flush = window.setInterval(() => {
@@ -56,10 +64,16 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         pending = {};
         setPrices((old) => ({ ...old, ...batch }));
       }
-      if (ordersChanged && Date.now() - ordersRefreshed >= ORDERS_EVERY_MS) {
+      if (ordersChanged && Date.now() - ordersRefreshed >= REFRESH_EVERY_MS) {
         ordersChanged = false;
         ordersRefreshed = Date.now();
         for (const key of ORDER_QUERIES) void queries.invalidateQueries({ queryKey: key });
+      }
+      if (strategiesChanged && Date.now() - strategiesRefreshed >= REFRESH_EVERY_MS) {
+        strategiesChanged = false;
+        strategiesRefreshed = Date.now();
+        void queries.invalidateQueries({ queryKey: ['instances'] });
+        void queries.invalidateQueries({ queryKey: ['strategies'] });
       }
       for (const id of barsChanged) {
         void queries.invalidateQueries({ queryKey: ['candles', id] });
@@ -75,6 +89,18 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         for (const listener of listeners.current) listener(got);
       } else if (got.kind === 'order') {
         ordersChanged = true;
+      } else if (got.kind === 'fill') {
+        queries.setQueryData<Fill[]>(['fills'], (old) => withFill(old, got.fill));
+      } else if (got.kind === 'position') {
+        queries.setQueryData<Position[]>(['positions'], (old) => withPosition(old, got.position));
+      } else if (got.kind === 'portfolio') {
+        queries.setQueryData<Portfolio>(['portfolio'], got.portfolio);
+        const point = { ts: got.portfolio.ts, equity: got.portfolio.equity };
+        queries.setQueryData<PortfolioPoint[]>(['portfolio', 'history'], (old) =>
+          old === undefined || old.some((p) => p.ts === point.ts) ? old : [...old, point].slice(-HISTORY_POINTS),
+        );
+      } else if (got.kind === 'strategy') {
+        strategiesChanged = true;
       } else if (got.kind === 'bar') {
         barsChanged.add(got.instrumentId);
       }
@@ -95,9 +121,18 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       const ws = new WebSocket(url);
       socket = ws;
       ws.onopen = () => {
+        if (attempt > 0) for (const key of FED_QUERIES) void queries.invalidateQueries({ queryKey: key });
         attempt = 0;
         setStatus('live');
-        const channels = ['orders', ...ids.map((id) => `trades:${id}`), ...ids.map((id) => `bars:${id}`)];
+        const channels = [
+          'orders',
+          'fills',
+          'positions',
+          'portfolio',
+          'strategies',
+          ...ids.map((id) => `trades:${id}`),
+          ...ids.map((id) => `bars:${id}`),
+        ];
         ws.send(JSON.stringify({ op: 'subscribe', channels }));
       };
       ws.onmessage = receive;

@@ -7,18 +7,6 @@ import { Empty, ErrorNote, Field, Panel, QueryState } from '../components/ui';
 import { showTime } from '../lib/time';
 
 const SCOPES = ['read', 'trade', 'admin'] as const;
-const REVOKED = 'tradeforge.revokedKeys';
-
-// GET /api-keys lists revoked keys too, and its answer does not say which are (its schema has
-// no revoked_ns yet): the keys revoked from this tab are remembered here and shown as revoked.
-function revokedHere(): string[] {
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(REVOKED) ?? '[]') as unknown;
-    return Array.isArray(saved) ? saved.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 type Scope = (typeof SCOPES)[number];
 
 function NewKeySecret({ created, onDismiss }: { created: NewApiKey; onDismiss: () => void }) {
@@ -61,7 +49,6 @@ function ApiKeys() {
   const [days, setDays] = useState('');
   const [invalid, setInvalid] = useState<string | null>(null);
   const [created, setCreated] = useState<NewApiKey | null>(null);
-  const [revoked, setRevoked] = useState<string[]>(revokedHere);
   const create = useMutation({
     mutationFn: api.createApiKey,
     onSuccess: (key) => {
@@ -72,11 +59,6 @@ function ApiKeys() {
   });
   const revoke = useMutation({
     mutationFn: api.revokeApiKey,
-    onSuccess: (_, id) => {
-      const next = [...revoked, id];
-      sessionStorage.setItem(REVOKED, JSON.stringify(next));
-      setRevoked(next);
-    },
     onSettled: () => void queries.invalidateQueries({ queryKey: ['api-keys'] }),
   });
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
@@ -144,7 +126,7 @@ function ApiKeys() {
               </thead>
               <tbody>
                 {(keys.data ?? []).map((key) => {
-                  const gone = revoked.includes(key.id) || (key as { revoked_ns?: number | null }).revoked_ns != null;
+                  const gone = key.revoked;
                   return (
                   <tr key={key.id} data-key={key.name} className={gone ? 'revoked' : ''}>
                     <td>{key.name}</td>

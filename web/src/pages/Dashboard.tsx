@@ -1,7 +1,7 @@
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router';
 
-import type { Instrument, Portfolio } from '../api/types';
+import type { Book, Instrument, Portfolio } from '../api/types';
 import { useApi } from '../app/auth';
 import { useLive } from '../app/live';
 import { CandleChart, ValueChart } from '../components/charts';
@@ -71,7 +71,7 @@ function Markets({ instruments, selected, onSelect }: { instruments: Instrument[
 
 function OrderBook({ instrumentId }: { instrumentId: string }) {
   const api = useApi();
-  const book = useQuery({ queryKey: ['book', instrumentId], queryFn: () => api.book(instrumentId), refetchInterval: 10_000 });
+  const book = useQuery({ queryKey: ['book', instrumentId], queryFn: () => api.book(instrumentId), refetchInterval: 3_000 });
   return (
     <QueryState what="The order book" query={book}>
       {() => <BookLevels book={book.data} />}
@@ -79,19 +79,9 @@ function OrderBook({ instrumentId }: { instrumentId: string }) {
   );
 }
 
-type Level = [string, string] | { price: string; quantity?: string; size?: string };
-
-function levels(raw: unknown): { price: string; size: string }[] {
-  if (!Array.isArray(raw)) return [];
-  return (raw as Level[]).map((level) =>
-    Array.isArray(level) ? { price: level[0], size: level[1] } : { price: level.price, size: level.quantity ?? level.size ?? '' },
-  );
-}
-
-function BookLevels({ book }: { book: unknown }) {
-  const shape = (book ?? {}) as { bids?: unknown; asks?: unknown };
-  const bids = levels(shape.bids);
-  const asks = levels(shape.asks);
+function BookLevels({ book }: { book: Book | undefined }) {
+  const bids = book?.bids ?? [];
+  const asks = book?.asks ?? [];
   return (
     <table data-testid="book">
       <thead>

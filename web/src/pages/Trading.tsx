@@ -49,7 +49,8 @@ function Ticket({ instruments }: { instruments: Instrument[] }) {
     onSuccess: (order) => {
       setResult(order);
       clientOrderId.current = null;
-      for (const key of [['orders'], ['fills'], ['positions'], ['portfolio']]) void queries.invalidateQueries({ queryKey: key });
+      // Its fills and the position come over the WebSocket (live.tsx); the orders are read again.
+      void queries.invalidateQueries({ queryKey: ['orders'] });
     },
     onError: (error) => {
       if (error instanceof ApiError && error.status < 500) clientOrderId.current = null; // refused: a new try is a new order
@@ -282,8 +283,7 @@ export function TradingPage() {
   const { can } = useAuth();
   const instruments = useQuery({ queryKey: ['instruments'], queryFn: api.instruments });
   const fills = useQuery({ queryKey: ['fills'], queryFn: () => api.fills(), refetchInterval: 15_000 });
-  // The API lists orders oldest first: the history shows the newest of the first 2,000.
-  const closed = useQuery({ queryKey: ['orders', 'closed'], queryFn: () => api.orders('closed', 4), refetchInterval: 60_000 });
+  const closed = useQuery({ queryKey: ['orders', 'closed'], queryFn: () => api.newestOrders('closed', 100), refetchInterval: 60_000 });
   const positions = useQuery({ queryKey: ['positions'], queryFn: api.positions, refetchInterval: 15_000 });
   return (
     <div className="grid trading">
@@ -312,16 +312,7 @@ export function TradingPage() {
         </Panel>
         <Panel title="Order history">
           <QueryState what="Closed orders" query={closed}>
-            {() => (
-              <>
-                {(closed.data ?? []).length >= 2000 ? (
-                  <p className="note warn small">
-                    The API lists orders oldest first: these are the newest of the first 2,000 closed orders, not the latest.
-                  </p>
-                ) : null}
-                <OrdersTable testId="closed-orders" orders={[...(closed.data ?? [])].reverse().slice(0, 100)} />
-              </>
-            )}
+            {() => <OrdersTable testId="closed-orders" orders={closed.data ?? []} />}
           </QueryState>
         </Panel>
       </div>
