@@ -56,10 +56,15 @@ class Database:
             # outer transaction): SQLAlchemy emits BEGIN itself, so a journal append is atomic.
             event.listen(self.engine, "begin", _sqlite_begin)
         elif self.dialect == "postgresql":
+            # Up to 15 connections, as SQLAlchemy's default (5 kept + 10 overflow), but all
+            # kept: overflow connections were closed on return and made again by the next
+            # request (a new connection per order at 16 concurrent clients: bench.gateway).
             self.engine = create_engine(
                 url,
                 connect_args={"options": "-c synchronous_commit=on"},
                 pool_pre_ping=True,
+                pool_size=15,
+                max_overflow=0,
             )
         else:
             raise ConfigurationError(
