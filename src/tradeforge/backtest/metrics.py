@@ -7,7 +7,7 @@ written out in ``docs/metrics.md``; keep the two in step.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -127,7 +127,7 @@ def compute_metrics(
     max_dd, max_dd_ns = _max_drawdown(ts, equity, float(initial_cash))
     returns = _bar_returns(equity)
     rf = (1.0 + risk_free_rate) ** (1.0 / ppy) - 1.0 if ppy else 0.0
-    sharpe, sortino, vol = _risk_ratios(returns - rf, returns, ppy)
+    sharpe, sortino, vol = _risk_ratios(returns - rf if rf else returns, returns, ppy)
     pnl = _TradeStats.of(trades)
     return Metrics(
         start_ns=start_ns,
@@ -163,7 +163,7 @@ def infer_periods_per_year(ts: npt.NDArray[np.int64]) -> float:
     """Bars per 365-day year from the median spacing of ``ts`` (ns); 0.0 with under two bars."""
     if ts.size < 2:
         return 0.0
-    spacing = float(np.median(np.diff(ts)))
+    spacing = float(np.median(np.diff(ts), overwrite_input=True))  # sorts the diffs in place
     return YEAR_NS / spacing if spacing > 0 else 0.0
 
 
@@ -236,6 +236,7 @@ class _TradeStats(msgspec.Struct, frozen=True, kw_only=True):
             return cls(wins=0, gross_win=zero, gross_loss=zero, mean=None, best=None, worst=None)
         # A TradeLog hands its columns over without building a RoundTrip per trade.
         columns = getattr(trades, "net_pnl_columns", None)
+        net: Iterable[Decimal]
         if columns is not None:
             currencies, net = columns()
         else:
@@ -243,22 +244,36 @@ class _TradeStats(msgspec.Struct, frozen=True, kw_only=True):
                 {t.pnl.currency for t in trades} | {t.fees.currency for t in trades},
                 key=lambda c: c.code,
             )
-            net = [t.net_pnl.amount for t in trades]
+            net = (t.net_pnl.amount for t in trades)
         if len(currencies) > 1:
             codes = ", ".join(c.code for c in currencies)
             raise InvalidValue(
                 f"trades settle in more than one currency ({codes}); "
                 "metrics need one account currency"
             )
-        total = sum(net, Decimal(0))
-        currency = currencies[0]
+        # One pass, holding one trade's PnL at a time.
+        count = wins = 0
+        total = gross_win = gross_loss = Decimal(0)
+        best = worst = None
+        for x in net:
+            count += 1
+            total += x
+            if x > 0:
+                wins += 1
+                gross_win += x
+            elif x < 0:
+                gross_loss -= x
+            if best is None or x > best:
+                best = x
+            if worst is None or x < worst:
+                worst = x
         return cls(
-            wins=sum(1 for x in net if x > 0),
-            gross_win=sum((x for x in net if x > 0), Decimal(0)),
-            gross_loss=-sum((x for x in net if x < 0), Decimal(0)),
-            mean=Money.rounded(total / len(net), currency).amount,
-            best=max(net),
-            worst=min(net),
+            wins=wins,
+            gross_win=gross_win,
+            gross_loss=gross_loss,
+            mean=Money.rounded(total / count, currencies[0]).amount,
+            best=best,
+            worst=worst,
         )
 
 
@@ -273,7 +288,7 @@ def _checked_curve(
             "equity curve arrays must be 1-D and of one length, got "
             f"ts {ts.shape}, equity {equity.shape}, invested {invested.shape}"
         )
-    if ts.size > 1 and bool(np.any(np.diff(ts) < 0)):
+    if ts.size > 1 and bool(np.any(ts[1:] < ts[:-1])):
         raise InvalidValue("equity curve ts must not decrease")
     if not bool(np.all(np.isfinite(equity))):
         raise InvalidValue("equity curve has a NaN or infinite equity")
@@ -287,20 +302,33 @@ def _running_peak(equity: npt.NDArray[np.float64], initial: float) -> npt.NDArra
 def _max_drawdown(
     ts: npt.NDArray[np.int64], equity: npt.NDArray[np.float64], initial: float
 ) -> tuple[float, int]:
-    """Deepest fall below the running peak (a fraction) and the longest underwater time (ns)."""
+    """Deepest fall below the running peak (a fraction) and the longest underwater time (ns).
+
+    Written to hold few curve-sized arrays at once (a 1,000,000-bar curve is 8 MB an array):
+    the underwater stretches are found as runs, and each is timed from the last bar at a peak
+    before it (bar 0 stands in for the initial cash) to the first bar back at a peak after it
+    (the last bar when it never recovers).
+    """
     if not equity.size:
         return 0.0, 0
     peak = _running_peak(equity, initial)
-    depth = float(np.max((peak - equity) / peak))
     under = equity < peak
+    fall = np.subtract(peak, equity)
+    np.divide(fall, peak, out=fall)
+    depth = float(np.max(fall))
+    del fall, peak
     if not under.any():
         return max(depth, 0.0), 0
-    idx = np.arange(equity.size)
-    # For each bar: the last bar at a peak before it (bar 0 stands in for the initial cash) ...
-    start = np.maximum.accumulate(np.where(under, 0, idx))
-    # ... and the first bar back at a peak after it (the end when it never recovers).
-    stop = np.minimum.accumulate(np.where(under, idx.size - 1, idx)[::-1])[::-1]
-    longest = int(np.max((ts[stop] - ts[start])[under]))
+    edges = np.diff(under.view(np.int8))
+    firsts = np.flatnonzero(edges == 1) + 1
+    lasts = np.flatnonzero(edges == -1)
+    if under[0]:
+        firsts = np.concatenate(([0], firsts))
+    if under[-1]:
+        lasts = np.concatenate((lasts, [under.size - 1]))
+    start = np.maximum(firsts - 1, 0)
+    stop = np.minimum(lasts + 1, under.size - 1)
+    longest = int(np.max(ts[stop] - ts[start]))
     return depth, longest
 
 
@@ -309,9 +337,10 @@ def _bar_returns(equity: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     if equity.size < 2:
         return np.empty(0, dtype=np.float64)
     prev = equity[:-1]
-    out = np.zeros(prev.size, dtype=np.float64)
-    with np.errstate(over="ignore"):  # from ~0 to anything: inf, dealt with below
-        np.divide(np.diff(equity), prev, out=out, where=prev > 0)
+    out = np.subtract(equity[1:], prev)
+    with np.errstate(over="ignore", invalid="ignore"):  # from ~0 to anything: inf, see below
+        np.divide(out, prev, out=out, where=prev > 0)
+    out[prev <= 0] = 0.0
     return out
 
 
@@ -326,7 +355,10 @@ def _risk_ratios(
     with np.errstate(over="ignore", invalid="ignore"):
         std = _real(float(np.std(returns, ddof=1)))
         mean = _real(float(np.mean(excess)))
-        downside = _real(math.sqrt(float(np.mean(np.square(np.minimum(excess, 0.0))))))
+        below = np.minimum(excess, 0.0)
+        np.square(below, out=below)
+        downside = _real(math.sqrt(float(np.mean(below))))
+        del below
     sharpe = mean / std * scale if std > _STD_EPS else 0.0
     sortino = _ratio(mean, downside if downside > _STD_EPS else 0.0) * scale
     return sharpe, sortino, 100.0 * std * scale

@@ -216,21 +216,22 @@ class TradeLog(_Trades):
 
     def net_pnl_columns(
         self, indexes: Sequence[int] | None = None
-    ) -> tuple[list[Currency], list[Decimal]]:
+    ) -> tuple[list[Currency], Iterator[Decimal]]:
         """The currencies the trades settle in, and each trade's PnL after fees (exact), read
-        from the columns without building ``RoundTrip`` objects."""
+        from the columns one trade at a time: no ``RoundTrip`` objects, and no list of them
+        (193,000 Decimals at 10,000,000 bars are 20 MB that only the statistics read)."""
         rows = range(len(self)) if indexes is None else indexes
         used = sorted({self._cur[i] for i in rows} | {self._fee_cur[i] for i in rows})
         currencies = [self._currency_list[k] for k in used]
-        net = []
+        return currencies, self._net_pnl(rows)
+
+    def _net_pnl(self, rows: Sequence[int]) -> Iterator[Decimal]:
         for i in rows:
             pnl_p = self._currency_list[self._cur[i]].precision
             fee_p = self._currency_list[self._fee_cur[i]].precision
-            net.append(
-                Decimal(self._pnl[i]).scaleb(-pnl_p, context=EXACT)
-                - Decimal(self._fees[i]).scaleb(-fee_p, context=EXACT)
-            )
-        return currencies, net
+            yield Decimal(self._pnl[i]).scaleb(-pnl_p, context=EXACT) - Decimal(
+                self._fees[i]
+            ).scaleb(-fee_p, context=EXACT)
 
     def of_strategy(self, strategy_id: StrategyId) -> Sequence[RoundTrip]:
         """The trades of one strategy (a view; nothing is copied)."""
@@ -250,7 +251,7 @@ class _View(_Trades):
     def __len__(self) -> int:
         return len(self._indexes)
 
-    def net_pnl_columns(self) -> tuple[list[Currency], list[Decimal]]:
+    def net_pnl_columns(self) -> tuple[list[Currency], Iterator[Decimal]]:
         """As ``TradeLog.net_pnl_columns``, for the trades of this view."""
         return self._log.net_pnl_columns(self._indexes)
 

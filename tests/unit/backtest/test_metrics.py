@@ -416,3 +416,34 @@ def test_any_non_negative_curve_gives_strict_json(equity: list[float]) -> None:
     json.dumps(m.to_dict(), allow_nan=False)
     assert 0.0 <= m.max_drawdown_pct <= 100.0
     assert 0 <= m.max_drawdown_duration_ns <= m.duration_ns
+
+
+def _drawdown_by_hand(equity: list[float], initial: float) -> tuple[float, int]:
+    """Max drawdown and longest underwater span, bar by bar (ts = bar index x DAY)."""
+    peak, depth = initial, 0.0
+    peaks = []
+    for value in equity:
+        peak = max(peak, value)
+        peaks.append(peak)
+        depth = max(depth, (peak - value) / peak)
+    under = [value < p for value, p in zip(equity, peaks, strict=True)]
+    longest = 0
+    for i, is_under in enumerate(under):
+        if not is_under:
+            continue
+        start = max((j for j in range(i + 1) if not under[j]), default=0)
+        stop = min((j for j in range(i, len(under)) if not under[j]), default=len(under) - 1)
+        longest = max(longest, (stop - start) * DAY)
+    return depth, longest
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=200), min_size=1, max_size=60))
+def test_drawdown_and_its_duration_equal_a_bar_by_bar_count(values: list[int]) -> None:
+    equity = [float(v) for v in values]
+
+    m = metrics(curve(equity), final=str(values[-1]))
+
+    depth, longest = _drawdown_by_hand(equity, 100.0)
+    assert m.max_drawdown_pct == pytest.approx(100.0 * depth)
+    assert m.max_drawdown_duration_ns == longest
