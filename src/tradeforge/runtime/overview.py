@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import tradeforge
+from tradeforge import _native as native
 from tradeforge.runtime.settings import Settings
 
 __all__ = ["SERVICES", "Service", "is_present", "render_overview"]
@@ -44,10 +45,18 @@ SERVICES: tuple[Service, ...] = (
 )
 
 _NEXT_STEPS = (
+    ("tradeforge up", "the platform: API, web UI and a paper-trading node (http://127.0.0.1:8000)"),
+    ("tradeforge backtest --strategy sma_cross --instrument BTC/USDT.SIM", "backtest a strategy"),
+    ("tradeforge run --config node.toml", "paper or live trading (docs/trading-node.md)"),
+    ("tradeforge exchange serve", "the simulated Binance exchange (docs/sim-exchange.md)"),
     ("tradeforge config show", "every setting, its value and where it came from"),
-    ("TRADEFORGE__DATA__DIR=/srv/md tradeforge overview", "change a setting for one run"),
-    ("tradeforge --config tradeforge.toml overview", "read settings from a TOML file"),
     ("make test", "lint, type-check and run the tests"),
+)
+
+# What the architecture asks for that is not built yet (see the open issues).
+_ROADMAP = (
+    "the distributed shape (services over NATS JetStream with PostgreSQL and Redis), "
+    "parameter optimisation"
 )
 
 
@@ -70,6 +79,7 @@ def render_overview(console: Console, settings: Settings, config_file: Path | No
     console.print(f"data dir  {escape(str(settings.data.path))}  [dim]({source})[/dim]")
     console.print(f"log       {settings.log.level}, {settings.log.format}")
     console.print(f"config    {escape(_describe_sources(settings, config_file))}")
+    console.print(f"core      {escape(native.status())}")
     console.print()
     table = Table(title="Services", title_justify="left")
     table.add_column("service")
@@ -83,9 +93,7 @@ def render_overview(console: Console, settings: Settings, config_file: Path | No
     console.print("[bold]Next steps[/bold]")
     for command, why in _NEXT_STEPS:
         console.print(f"  [cyan]{command}[/cyan]\n      {why}")
-    console.print(
-        "\nOn the roadmap, not built yet: backtesting, the simulated exchange, the API gateway."
-    )
+    console.print(f"\nOn the roadmap, not built yet: {_ROADMAP}.")
 
 
 def _describe_sources(settings: Settings, config_file: Path | None) -> str:

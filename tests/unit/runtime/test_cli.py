@@ -59,7 +59,8 @@ def test_overview_shows_version_data_dir_sources_and_services(tmp_path: Path) ->
     for service in SERVICES:
         assert service.name in result.stdout
         assert service.location in result.stdout
-    assert "not built yet" in result.stdout
+    assert "not built yet: the distributed shape" in result.stdout
+    assert "core      compiled (mypyc)" in result.stdout or "core      pure Python" in result.stdout
 
 
 def test_config_show_json_reports_value_and_source() -> None:
