@@ -116,6 +116,21 @@ class BacktestContext:
     def cancel(self, client_order_id: ClientOrderId) -> None:
         self._engine.cancel(self._strategy, client_order_id)
 
+    def submit_algo(self, order: object) -> ClientOrderId:
+        # ``order`` is an ``AlgoOrder``; typed ``object`` so this compiled module needs no
+        # import of the execution service. Parent orders run in the trading node only: the
+        # replay loop would need a hook per order event (docs/execution-algorithms.md).
+        raise InvalidValue(
+            "execution algorithms (submit_algo) run in paper and live trading only, not in "
+            "backtests yet: send the child orders yourself, or trade in a paper node"
+        )
+
+    def cancel_algo(self, parent_id: ClientOrderId) -> bool:
+        return False  # no parent order ever runs in a backtest
+
+    def algo(self, parent_id: ClientOrderId) -> None:
+        return None
+
     def cancel_all(self, instrument_id: InstrumentId, side: OrderSide | None = None) -> None:
         self._engine.cancel_all(self._strategy, instrument_id, side)
 

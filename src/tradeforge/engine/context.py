@@ -35,6 +35,7 @@ from tradeforge.strategy import BarLike, Indicator, Strategy
 if TYPE_CHECKING:
     from tradeforge.engine.feeds import LiveBarFeed
     from tradeforge.engine.node import TradingNode
+    from tradeforge.execution import AlgoOrder, ExecutionReport
 
 __all__ = ["LiveContext"]
 
@@ -47,7 +48,8 @@ class LiveContext:
     def __init__(self, node: TradingNode, strategy: Strategy, id_prefix: str) -> None:
         self._node = node
         self._strategy = strategy
-        self._orders = OrderFactory(strategy.id, ClientOrderIdGenerator(id_prefix))
+        self._ids = ClientOrderIdGenerator(id_prefix)
+        self._orders = OrderFactory(strategy.id, self._ids)
         # What this run of the strategy fed from the node's bars (dropped when it stops).
         self.indicators: list[tuple[InstrumentId, Indicator]] = []
 
@@ -126,6 +128,18 @@ class LiveContext:
 
     def cancel(self, client_order_id: ClientOrderId) -> None:
         self._node.cancel(self._strategy, client_order_id)
+
+    def submit_algo(self, order: AlgoOrder) -> ClientOrderId:
+        # The parent's id comes from the same counter as the strategy's orders: never reused.
+        parent_id = order.client_order_id or self._ids.next_id()
+        self._node.algos.submit(self._strategy.id, order, parent_id)
+        return parent_id
+
+    def cancel_algo(self, parent_id: ClientOrderId) -> bool:
+        return self._node.algos.cancel(parent_id, "canceled by the strategy", self._strategy.id)
+
+    def algo(self, parent_id: ClientOrderId) -> ExecutionReport | None:
+        return self._node.algos.report(parent_id, self._strategy.id)
 
     def cancel_all(self, instrument_id: InstrumentId, side: OrderSide | None = None) -> None:
         self._node.cancel_all(self._strategy, instrument_id, side)

@@ -79,6 +79,7 @@ from tradeforge.domain import (
 from tradeforge.domain.errors import InvalidValue, RequestError, TemporaryError, UnknownOrder
 from tradeforge.engine import emulation
 from tradeforge.engine import instances as saved_instances
+from tradeforge.engine.algo_runner import AlgoRunner
 from tradeforge.engine.bar_recorder import BarRecorder
 from tradeforge.engine.bars import TradeBarAggregator
 from tradeforge.engine.books import OrderBooks
@@ -255,6 +256,8 @@ class TradingNode:
         self.books: OrderBooks | None = None
         # R15: per-venue heartbeats; past the grace period new orders are refused and open
         # ones cancelled (engine.venue_health). Off unless ``disconnect.grace_s`` is set.
+        # Parent orders (TWAP, VWAP, POV, iceberg, SOR) worked on this clock (engine.algo_runner).
+        self.algos = AlgoRunner(self)
         self.monitor = VenueMonitor(
             disconnect or DisconnectPolicy(), self.venues, clock=clock,
             open_orders=self._open_ids, cancel=self._cancel_ids,
@@ -276,6 +279,7 @@ class TradingNode:
         self._recover()
         await self.reconcile()
         self._restore_risk()
+        self.algos.recover()  # parents the last run left running: stopped, children settled
         restart = self._restore_instances()
         wanted = {iid for s in self.strategies for iid in s.configured_instruments}
         for iid in sorted(wanted, key=str):
@@ -316,6 +320,7 @@ class TradingNode:
     async def stop(self, grace: float = 10.0) -> None:
         """Stop strategies, let in-flight requests finish, cancel open orders when configured,
         then close the streams and venues."""
+        self.algos.cancel_where(lambda _: True, "node stopped")
         self.running = False
         self.portfolio.stop()
         await self.monitor.stop()
@@ -500,6 +505,7 @@ class TradingNode:
         returns how many were cancelled. It stays on across restarts until released."""
         activation = self.risk.kill_switch.activate(scope, by=by, reason=reason)
         self.save_risk_state()
+        self.algos.kill(scope, reason)  # its parents stop: no child is sent after this
         targets = [self.oms.get(ref.client_order_id) for ref in activation.to_cancel]
         orders = [
             o
@@ -547,6 +553,7 @@ class TradingNode:
         if self.risk.tracking:
             self.risk.on_trade(trade)
         self.bus.publish(join_topic("data", "trades", escape_token(str(iid))), trade)
+        self.algos.on_trade(trade)
         if self.emulator.armed:
             released, moved = self.emulator.on_trade(iid, trade.price.as_decimal())
             if released or moved:
@@ -571,6 +578,7 @@ class TradingNode:
         try:
             async for update in updates:
                 self.books.apply(update)
+                self.algos.on_book(iid)
         except TradeForgeError as exc:  # the book is gone, not stale: trading goes on
             log.warning("book feed stopped", instrument=str(iid), error=str(exc))
         self.books.forget(iid)
@@ -583,6 +591,7 @@ class TradingNode:
 
     def _on_bar(self, bar: Bar) -> None:
         self.feeds[bar.instrument_id].push(bar)
+        self.algos.on_bar(bar)
         if self.bar_recorder is not None:
             self.bar_recorder.add(bar)
         self.bus.publish(
@@ -1075,6 +1084,7 @@ class TradingNode:
                 join_topic("events", "positions", escape_token(event.strategy_id.value)), changed
             )
         self._act(self.contingency.on_event(event))
+        self.algos.on_order_event(event, order)
         strategy = self._by_id.get(event.strategy_id)
         if strategy is None or strategy.id in self._stopped or strategy.id not in self._started:
             return
@@ -1201,6 +1211,7 @@ class TradingNode:
             self._call(strategy, "on_stop", strategy.on_stop)
         self._stopped.add(strategy_id)
         self._detach(strategy_id)
+        self.algos.cancel_strategy(strategy_id, "strategy stopped")
         orders = [*self.oms.open_orders(strategy_id), *self._emulated(strategy_id)]
         for order in orders:
             self._spawn(self._cancel_now(order))
@@ -1363,6 +1374,7 @@ class TradingNode:
                           f"{hook} raised {exc!r}; strategy stopped", hook=hook)  # fmt: skip
             log.error("strategy failed; stopped", strategy=str(strategy.id), hook=hook,
                       error=repr(exc))  # fmt: skip
+            self.algos.cancel_strategy(strategy.id, f"strategy failed in {hook}")
             for order in [*self.oms.open_orders(strategy.id), *self._emulated(strategy.id)]:
                 self._spawn(self._cancel_now(order))
             if strategy.id in self._added:

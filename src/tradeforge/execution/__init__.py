@@ -2,6 +2,8 @@
 port that ``tradeforge.connectors`` implements."""
 
 from tradeforge.execution.algos import (
+    AlgoOrder,
+    AlgoParams,
     ChildStyle,
     ExecutionAlgorithm,
     ExecutionReport,
@@ -11,6 +13,7 @@ from tradeforge.execution.algos import (
     ParentOrder,
     Pov,
     PovParams,
+    RouteParams,
     ScheduleParams,
     Twap,
     TwapParams,
@@ -20,6 +23,7 @@ from tradeforge.execution.algos import (
     split_quantity,
     volume_profile,
 )
+from tradeforge.execution.routed import Routed
 from tradeforge.execution.sor import (
     LevelView,
     RoutingDecision,
@@ -39,6 +43,8 @@ from tradeforge.execution.venue_client import (
 )
 
 __all__ = [
+    "AlgoOrder",
+    "AlgoParams",
     "BookUpdate",
     "HeartbeatClient",
     "OcoVenueClient",
@@ -55,6 +61,8 @@ __all__ = [
     "ParentOrder",
     "Pov",
     "PovParams",
+    "RouteParams",
+    "Routed",
     "RoutingDecision",
     "RoutingMode",
     "ScheduleParams",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tradeforge.bus import TimeEvent
 from tradeforge.domain import (
@@ -35,6 +35,9 @@ from tradeforge.strategy.bars import BarLike
 from tradeforge.strategy.context import StrategyContext
 from tradeforge.strategy.indicators import Indicator
 from tradeforge.strategy.params import Param
+
+if TYPE_CHECKING:
+    from tradeforge.execution import ExecutionReport
 
 __all__ = ["BarLike", "Strategy"]
 
@@ -141,6 +144,10 @@ class Strategy:
 
     def on_fill(self, fill: OrderFilled) -> None:
         """One of the strategy's orders filled (after ``on_order``)."""
+
+    def on_algo(self, report: ExecutionReport) -> None:
+        """A parent order sent with ``ctx.submit_algo`` progressed: a child filled, or its
+        state changed (``report.state``: RUNNING, DONE, CANCELED, FAILED)."""
 
     def on_timer(self, event: TimeEvent) -> None:
         """A timer set with ``ctx.set_timer`` fired."""

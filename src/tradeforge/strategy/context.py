@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tradeforge.bus import TimeEvent
 from tradeforge.domain import (
@@ -28,6 +28,9 @@ from tradeforge.domain import (
 )
 from tradeforge.strategy.bars import BarLike
 from tradeforge.strategy.indicators import Indicator
+
+if TYPE_CHECKING:  # the execution service's types, for annotations only
+    from tradeforge.execution import AlgoOrder, ExecutionReport
 
 __all__ = ["StrategyContext"]
 
@@ -101,6 +104,21 @@ class StrategyContext(Protocol):
 
     def cancel(self, client_order_id: ClientOrderId) -> None:
         """Cancel one order."""
+        ...
+
+    def submit_algo(self, order: AlgoOrder) -> ClientOrderId:
+        """Work ``order`` as a parent order (TWAP, VWAP, POV, iceberg, or smart order routing
+        across venues); its id. Children go through pre-trade risk like any order; progress
+        arrives in ``on_algo`` and from ``algo``."""
+        ...
+
+    def cancel_algo(self, parent_id: ClientOrderId) -> bool:
+        """Stop a parent order: its schedule stops, its open children are cancelled; False
+        when the strategy has no such running parent."""
+        ...
+
+    def algo(self, parent_id: ClientOrderId) -> ExecutionReport | None:
+        """A parent order's progress now: filled, remaining, average price, slippage."""
         ...
 
     def cancel_all(self, instrument_id: InstrumentId, side: OrderSide | None = None) -> None:

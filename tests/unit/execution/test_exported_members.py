@@ -9,6 +9,8 @@ import tradeforge.execution.algos
 
 def test_execution_public_api_is_pinned() -> None:
     assert tradeforge.execution.__all__ == [
+        "AlgoOrder",
+        "AlgoParams",
         "BookUpdate",
         "HeartbeatClient",
         "OcoVenueClient",
@@ -25,6 +27,8 @@ def test_execution_public_api_is_pinned() -> None:
         "ParentOrder",
         "Pov",
         "PovParams",
+        "RouteParams",
+        "Routed",
         "RoutingDecision",
         "RoutingMode",
         "ScheduleParams",
@@ -44,6 +48,8 @@ def test_execution_public_api_is_pinned() -> None:
 
 def test_algos_public_api_is_pinned() -> None:
     assert tradeforge.execution.algos.__all__ == [
+        "AlgoOrder",
+        "AlgoParams",
         "BarHistory",
         "CancelChild",
         "ChildStyle",
@@ -56,6 +62,7 @@ def test_algos_public_api_is_pinned() -> None:
         "Pov",
         "PovParams",
         "ReportListener",
+        "RouteParams",
         "ScheduleParams",
         "ScheduledAlgorithm",
         "SubmitChild",

@@ -21,6 +21,7 @@ from tradeforge.execution.algos.report import (
     average_price,
     slippage_bps,
 )
+from tradeforge.execution.algos.request import AlgoOrder, AlgoParams, RouteParams
 from tradeforge.execution.algos.schedule import (
     iceberg_child,
     min_child_quantity,
@@ -34,6 +35,8 @@ from tradeforge.execution.algos.twap import Twap, TwapParams
 from tradeforge.execution.algos.vwap import Vwap, VwapParams
 
 __all__ = [
+    "AlgoOrder",
+    "AlgoParams",
     "BarHistory",
     "CancelChild",
     "ChildStyle",
@@ -46,6 +49,7 @@ __all__ = [
     "Pov",
     "PovParams",
     "ReportListener",
+    "RouteParams",
     "ScheduleParams",
     "ScheduledAlgorithm",
     "SubmitChild",

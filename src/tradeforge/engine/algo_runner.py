@@ -1,0 +1,475 @@
+"""``AlgoRunner``: the node's execution algorithms (TWAP, VWAP, POV, iceberg) and smart order
+routing, each a parent order worked as child orders on the node's clock.
+
+A strategy asks with ``ctx.submit_algo(AlgoOrder(...))``. The runner builds the algorithm
+(``tradeforge.execution``) on the node's clock and feeds it what the node sees: the fills and
+ends of its children (from the node's order events), trades, bars and, when the node keeps
+books, book snapshots. Every child goes through the node's normal order path: pre-trade risk
+(a refusal is a rejected child; three in a row fail the parent), the journal before the send,
+the OMS, the venue. A child carries the tags ``parent=<id>`` and ``algo=<NAME>``, which is how
+the runner finds its parent, also after a restart.
+
+Progress: after every fill and state change the parent's ``ExecutionReport`` (filled,
+remaining, working, average price, slippage against arrival in bps) is published on
+``events.algos.<strategy>``, handed to the strategy's ``on_algo`` hook, and readable with
+``ctx.algo(parent_id)``.
+
+Stopping: ``ctx.cancel_algo``, stopping or failing the strategy, the kill switch (of the
+node, the strategy or the account), and stopping the node each cancel the parent: its schedule
+stops and its open children are cancelled (late fills still count in its report).
+
+Smart order routing (``RouteParams``): the venues that trade the parent's symbol (two or more)
+are routed across by ``execution.sor.route_order`` on the books the node keeps
+(``engine.books``); the decision, with the books it was made on, is logged (node log and the
+strategy's log) and kept with the parent (``decision(parent_id)``); one limit child per venue
+goes through the normal path.
+
+Restart (state key ``algos``): the runner journals each parent that is running (its id,
+strategy, instrument, side, quantity, arrival price) when it starts, and drops it when it ends.
+A parent still running when the node died is **not resumed**: the node's reconciliation settles
+its children with the venue like any order, then the runner cancels the children still open and
+marks the parent ``CANCELED`` with the reason "stopped by a node restart"; its report is built
+from its children in the OMS (so it stays exact as their last fills or cancels arrive). The
+strategy decides again, with a new parent id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from tradeforge.bus.topics import escape_token, join_topic
+from tradeforge.domain import (
+    Bar,
+    ClientOrderId,
+    Instrument,
+    InstrumentId,
+    InvalidValue,
+    Order,
+    OrderDenied,
+    OrderEvent,
+    OrderFilled,
+    OrderRejected,
+    OrderSide,
+    OrderSpec,
+    Price,
+    Quantity,
+    StrategyId,
+    TradeTick,
+    UnknownInstrument,
+)
+from tradeforge.execution import (
+    AlgoOrder,
+    ExecutionAlgorithm,
+    ExecutionReport,
+    ExecutionState,
+    Iceberg,
+    IcebergParams,
+    ParentOrder,
+    Pov,
+    PovParams,
+    Routed,
+    RouteParams,
+    RoutingDecision,
+    RoutingMode,
+    Twap,
+    TwapParams,
+    VenueBook,
+    Vwap,
+    VwapParams,
+    route_order,
+)
+from tradeforge.execution.algos import average_price, slippage_bps
+from tradeforge.observability import get_logger
+from tradeforge.trading import Scope, ScopeKind
+
+if TYPE_CHECKING:
+    from tradeforge.engine.node import TradingNode
+
+__all__ = ["STATE_KEY", "AlgoRunner"]
+
+STATE_KEY: Final = "algos"
+_PARENT_TAG: Final = "parent="
+
+log = get_logger("tradeforge.algos")
+
+
+@dataclass(slots=True)
+class _Run:
+    """One parent the runner works."""
+
+    strategy_id: StrategyId
+    algo: ExecutionAlgorithm
+    last: ExecutionReport | None = None
+    decision: RoutingDecision | None = None
+
+
+@dataclass(slots=True)
+class _Stopped:
+    """A parent found running in the journal after a restart (module docstring)."""
+
+    parent_id: ClientOrderId
+    strategy_id: StrategyId
+    algorithm: str
+    instrument: Instrument
+    side: OrderSide
+    quantity: Quantity
+    arrival_price: Price | None
+    ts_ns: int
+    children: list[Order] = field(default_factory=list)
+
+
+def parent_of(order: Order) -> ClientOrderId | None:
+    """The parent id an order's tags name (``parent=<id>``), or None for a plain order."""
+    for tag in order.spec.tags:
+        if tag.startswith(_PARENT_TAG):
+            return ClientOrderId(tag[len(_PARENT_TAG) :])
+    return None
+
+
+class AlgoRunner:
+    """The parent orders of one node (module docstring)."""
+
+    def __init__(self, node: TradingNode) -> None:
+        self._node = node
+        self._runs: dict[ClientOrderId, _Run] = {}
+        self._ended: dict[ClientOrderId, _Run] = {}
+        self._stopped: dict[ClientOrderId, _Stopped] = {}
+
+    # ------------------------------------------------------------ queries
+    @property
+    def running(self) -> list[ClientOrderId]:
+        """Ids of the parents being worked now."""
+        return list(self._runs)
+
+    def report(
+        self, parent_id: ClientOrderId, strategy_id: StrategyId | None = None
+    ) -> ExecutionReport | None:
+        """The parent's report now (of ``strategy_id``'s parents only, when given)."""
+        run = self._runs.get(parent_id) or self._ended.get(parent_id)
+        if run is not None:
+            if strategy_id is not None and run.strategy_id != strategy_id:
+                return None
+            return run.algo.report()
+        stopped = self._stopped.get(parent_id)
+        if stopped is None or (strategy_id is not None and stopped.strategy_id != strategy_id):
+            return None
+        return self._stopped_report(stopped)
+
+    def decision(self, parent_id: ClientOrderId) -> RoutingDecision | None:
+        """The routing decision of a SOR parent (with the books it was made on)."""
+        run = self._runs.get(parent_id) or self._ended.get(parent_id)
+        return None if run is None else run.decision
+
+    # ------------------------------------------------------------ submit
+    def submit(self, strategy_id: StrategyId, order: AlgoOrder, parent_id: ClientOrderId) -> None:
+        """Start working ``order`` as parent ``parent_id`` of ``strategy_id``.
+
+        Raises:
+            InvalidValue / InvalidOrder: the id is taken, the parameters do not fit the parent
+                (too small to split, off the lot or tick, a window of the past), or routing
+                finds no book to route on.
+            UnknownInstrument: the instrument is not traded by this node.
+        """
+        node = self._node
+        if not node.running:
+            raise InvalidValue("the node is not running")
+        if parent_id in self._runs or parent_id in self._ended or parent_id in self._stopped:
+            raise InvalidValue(f"parent order id {parent_id} is already used")
+        instrument = node.instruments.get(order.instrument_id)
+        if instrument is None:
+            raise UnknownInstrument(f"{order.instrument_id} is not traded by this node")
+        book = node.books.snapshot(order.instrument_id) if node.books is not None else None
+        arrival = order.arrival_price
+        if arrival is None and (book is None or not book.bids or not book.asks):
+            arrival = node.last_price(order.instrument_id)  # a trade price: on the tick
+        parent = ParentOrder(
+            client_order_id=parent_id,
+            strategy_id=strategy_id,
+            instrument=instrument,
+            side=order.side,
+            quantity=order.quantity,
+            limit_price=order.limit_price,
+            arrival_price=arrival,
+            allow_odd_final=order.allow_odd_final,
+        )
+        run = _Run(strategy_id, self._build(parent, order))
+        if isinstance(run.algo, Routed):
+            run.decision = run.algo.decision
+        if book is not None:
+            run.algo.on_book(book)  # the mid now is the arrival price when none was given
+        self._runs[parent_id] = run
+        self._save()
+        log.info("parent order started", parent=parent_id.value, algorithm=run.algo.algorithm,
+                 strategy=strategy_id.value, quantity=str(order.quantity))  # fmt: skip
+        run.algo.start()
+
+    def _build(self, parent: ParentOrder, order: AlgoOrder) -> ExecutionAlgorithm:
+        params = order.params
+        clock = self._node.clock
+        sid = parent.strategy_id
+        pid = parent.client_order_id
+
+        def submit_child(spec: OrderSpec) -> None:
+            self._node.submit(self._node.strategy(sid), spec)
+
+        def on_report(report: ExecutionReport) -> None:
+            self._on_report(pid, report)
+
+        common: dict[str, Any] = {
+            "clock": clock,
+            "submit_child": submit_child,
+            "cancel_child": self._cancel_child,
+            "on_report": on_report,
+        }
+        if isinstance(params, VwapParams):
+            return Vwap(parent, params, **common)
+        if isinstance(params, TwapParams):
+            return Twap(parent, params, **common)
+        if isinstance(params, PovParams):
+            return Pov(parent, params, **common)
+        if isinstance(params, IcebergParams):
+            return Iceberg(parent, params, **common)
+        return Routed(
+            parent, self._route(parent, params), time_in_force=params.time_in_force, **common
+        )
+
+    def _route(self, parent: ParentOrder, params: RouteParams) -> RoutingDecision:
+        """Route on the books of every venue trading the parent's symbol (or those asked)."""
+        node = self._node
+        symbol = parent.instrument_id.symbol
+        wanted = set(params.venues)
+        books: list[VenueBook] = []
+        missing: list[str] = []
+        for iid in sorted(node.instruments, key=str):
+            if iid.symbol != symbol or iid.venue not in node.venues:
+                continue
+            if wanted and iid.venue not in wanted:
+                continue
+            book = node.books.snapshot(iid) if node.books is not None else None
+            if book is None:
+                missing.append(str(iid))
+                continue
+            books.append(VenueBook(instrument=node.instruments[iid], book=book))
+        if not books:
+            raise InvalidValue(
+                f"parent order {parent.client_order_id}: no book to route {symbol} on "
+                f"(books kept: {node.books is not None}; without a book: {missing or 'none'})"
+            )
+        now = node.clock.timestamp_ns()
+        decision = route_order(
+            parent.side,
+            parent.quantity,
+            books,
+            limit_price=parent.limit_price,
+            mode=RoutingMode.BEST_VENUE if params.best_venue else RoutingMode.SPLIT,
+            ts_ns=now,
+            record_depth=params.record_depth,
+        )
+        record = decision.to_dict()
+        log.info("routing decision", parent=parent.client_order_id.value,
+                 without_book=missing, **record)  # fmt: skip
+        node.logs.add(
+            parent.strategy_id, now, "info",
+            f"{parent.client_order_id} routed: {decision.allocated} of {decision.quantity} over "
+            f"{len(decision.allocations)} venue(s), {decision.unfilled} beyond visible depth",
+            decision=record, without_book=missing,
+        )  # fmt: skip
+        return decision
+
+    # ------------------------------------------------------------ control
+    def cancel(self, parent_id: ClientOrderId, reason: str, strategy_id: StrategyId) -> bool:
+        """Cancel one of the strategy's parents; False when it has no such running parent."""
+        run = self._runs.get(parent_id)
+        if run is None or run.strategy_id != strategy_id:
+            return False
+        run.algo.cancel(reason)
+        return True
+
+    def cancel_where(self, keep: Callable[[_Run], bool], reason: str) -> int:
+        """Cancel every running parent ``keep`` selects; how many."""
+        chosen = [run for run in list(self._runs.values()) if keep(run)]
+        for run in chosen:
+            run.algo.cancel(reason)
+        return len(chosen)
+
+    def cancel_strategy(self, strategy_id: StrategyId, reason: str) -> int:
+        """Cancel the strategy's running parents."""
+        return self.cancel_where(lambda run: run.strategy_id == strategy_id, reason)
+
+    def kill(self, scope: Scope, reason: str) -> int:
+        """The kill switch of ``scope`` was activated: its parents stop with it."""
+        node = self._node
+
+        def in_scope(run: _Run) -> bool:
+            if scope.kind is ScopeKind.GLOBAL:
+                return True
+            if scope.kind is ScopeKind.STRATEGY:
+                return run.strategy_id.value == scope.id
+            client = node.venues.get(run.algo.parent.instrument_id.venue)
+            account = getattr(client, "account_id", None)
+            return ("" if account is None else str(account)) == scope.id
+
+        return self.cancel_where(in_scope, f"kill switch ({scope}): {reason}")
+
+    def _cancel_child(self, client_order_id: ClientOrderId) -> None:
+        # Not through risk's cancel throttle: stopping a parent must not leave children working.
+        node = self._node
+        order = node.oms.get(client_order_id)
+        if order is not None and (order.is_open or order.is_inflight):
+            node._spawn(node._cancel_now(order))
+
+    # ------------------------------------------------------------ what the node sees
+    def on_order_event(self, event: OrderEvent, order: Order) -> None:
+        """An event of one of the node's orders: a child's fill or end goes to its parent."""
+        if not self._runs:
+            return
+        parent_id = parent_of(order)
+        run = self._runs.get(parent_id) if parent_id is not None else None
+        if run is None:
+            return
+        if isinstance(event, OrderFilled):
+            run.algo.on_fill(event)
+        if order.is_closed:
+            rejected = isinstance(event, (OrderRejected, OrderDenied))
+            run.algo.on_child_done(order.client_order_id, order.filled_qty, rejected=rejected)
+
+    def on_trade(self, trade: TradeTick) -> None:
+        """A public trade (POV counts the volume; every algorithm keeps the last price)."""
+        for run in list(self._runs.values()):
+            run.algo.on_trade(trade)
+
+    def on_bar(self, bar: Bar) -> None:
+        """A closed bar."""
+        for run in list(self._runs.values()):
+            run.algo.on_bar(bar)
+
+    def on_book(self, instrument_id: InstrumentId) -> None:
+        """The node's book of ``instrument_id`` changed (resting children price off it)."""
+        runs = [r for r in self._runs.values() if r.algo.parent.instrument_id == instrument_id]
+        books = self._node.books
+        if not runs or books is None:
+            return
+        snapshot = books.snapshot(instrument_id, depth=1)
+        if snapshot is not None:
+            for run in runs:
+                run.algo.on_book(snapshot)
+
+    def _on_report(self, parent_id: ClientOrderId, report: ExecutionReport) -> None:
+        run = self._runs.get(parent_id)
+        if run is None:
+            return
+        run.last = report
+        if report.state.is_terminal:
+            del self._runs[parent_id]
+            self._ended[parent_id] = run
+            self._save()
+            log.info("parent order ended", **report.to_dict())
+        self._publish(run.strategy_id, report)
+
+    def _publish(self, strategy_id: StrategyId, report: ExecutionReport) -> None:
+        node = self._node
+        node.bus.publish(join_topic("events", "algos", escape_token(strategy_id.value)), report)
+        strategy = node._by_id.get(strategy_id)
+        if strategy is not None and node.is_running(strategy_id):
+            node._call(strategy, "on_algo", strategy.on_algo, report)
+
+    # ------------------------------------------------------------ restart
+    def _save(self) -> None:
+        parents = []
+        for pid, run in self._runs.items():
+            parent = run.algo.parent
+            parents.append({
+                "parent_order_id": pid.value,
+                "strategy_id": run.strategy_id.value,
+                "algorithm": run.algo.algorithm,
+                "instrument_id": str(parent.instrument_id),
+                "side": parent.side.value,
+                "quantity": str(parent.quantity),
+                "arrival_price": None if parent.arrival_price is None
+                else str(parent.arrival_price),
+            })  # fmt: skip
+        node = self._node
+        node.journal.save_state(STATE_KEY, {"parents": parents}, node.clock.timestamp_ns())
+
+    def recover(self) -> list[ClientOrderId]:
+        """After the journal was replayed and the venues reconciled: stop the parents the last
+        run left running (module docstring); their ids."""
+        node = self._node
+        body = node.journal.load_state(STATE_KEY)
+        saved = [] if body is None else list(body.get("parents", []))
+        if not saved:
+            return []
+        children: dict[ClientOrderId, list[Order]] = {}
+        for order in node.oms:
+            pid = parent_of(order)
+            if pid is not None:
+                children.setdefault(pid, []).append(order)
+        now = node.clock.timestamp_ns()
+        stopped = []
+        for item in saved:
+            iid = InstrumentId.from_str(item["instrument_id"])
+            instrument = node.instruments.get(iid)
+            pid = ClientOrderId(item["parent_order_id"])
+            if instrument is None:
+                log.warning("parent order not recovered: instrument gone", parent=pid.value)
+                continue
+            arrival = item.get("arrival_price")
+            entry = _Stopped(
+                parent_id=pid,
+                strategy_id=StrategyId(item["strategy_id"]),
+                algorithm=item["algorithm"],
+                instrument=instrument,
+                side=OrderSide(item["side"]),
+                quantity=instrument.make_qty(Decimal(item["quantity"])),
+                arrival_price=None if arrival is None else instrument.make_price(Decimal(arrival)),
+                ts_ns=now,
+                children=children.get(pid, []),
+            )
+            self._stopped[pid] = entry
+            still_open = [o for o in entry.children if o.is_open or o.is_inflight]
+            for order in still_open:
+                node._spawn(node._cancel_now(order))
+            report = self._stopped_report(entry)
+            log.warning("parent order stopped by a restart", cancelled=len(still_open),
+                        **report.to_dict())  # fmt: skip
+            node.logs.add(entry.strategy_id, now, "warning",
+                          f"parent order {pid} ({entry.algorithm}) stopped by a node restart: "
+                          f"{len(entry.children)} children reconciled, {len(still_open)} "
+                          "cancelled; it is not resumed", parent=pid.value)  # fmt: skip
+            node.bus.publish(
+                join_topic("events", "algos", escape_token(entry.strategy_id.value)), report
+            )
+            stopped.append(pid)
+        self._save()  # nothing runs now
+        return stopped
+
+    def _stopped_report(self, entry: _Stopped) -> ExecutionReport:
+        filled = sum((o.filled_qty.as_decimal() for o in entry.children), Decimal(0))
+        notional = sum((o.filled_notional for o in entry.children), Decimal(0))
+        working = sum(
+            (o.leaves_qty.as_decimal() for o in entry.children if o.is_open or o.is_inflight),
+            Decimal(0),
+        )
+        precision = entry.instrument.lot_size.precision
+        return ExecutionReport(
+            parent_order_id=entry.parent_id,
+            algorithm=entry.algorithm,
+            instrument_id=entry.instrument.id,
+            side=entry.side,
+            state=ExecutionState.CANCELED,
+            quantity=entry.quantity,
+            filled=Quantity.from_decimal(filled, precision),
+            working=Quantity.from_decimal(working, precision),
+            notional=notional,
+            avg_price=average_price(notional, filled),
+            arrival_price=entry.arrival_price,
+            slippage_bps=slippage_bps(entry.side, notional, filled, entry.arrival_price),
+            children=len(entry.children),
+            reason="stopped by a node restart: its children were reconciled, open ones "
+            "cancelled; not resumed",
+            ts_event=entry.ts_ns,
+            ts_init=entry.ts_ns,
+        )
