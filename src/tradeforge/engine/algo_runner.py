@@ -271,11 +271,21 @@ class AlgoRunner:
         record = decision.to_dict()
         log.info("routing decision", parent=parent.client_order_id.value,
                  without_book=missing, **record)  # fmt: skip
+        # The strategy's log keeps short fields: the shares and each book's top two levels (the
+        # node's log above has the whole record, and ``decision()`` the decision itself).
+        shares = ", ".join(
+            f"{a.instrument_id.venue} {a.quantity}@{a.limit_price}" for a in decision.allocations
+        )
+        tops = "; ".join(
+            f"{v.instrument_id.venue}#{v.sequence} "
+            + " ".join(f"{x.size}@{x.price}" for x in v.top[:2])
+            for v in decision.venues
+        )
         node.logs.add(
             parent.strategy_id, now, "info",
             f"{parent.client_order_id} routed: {decision.allocated} of {decision.quantity} over "
             f"{len(decision.allocations)} venue(s), {decision.unfilled} beyond visible depth",
-            decision=record, without_book=missing,
+            shares=shares, books=tops, without_book=",".join(missing),
         )  # fmt: skip
         return decision
 
