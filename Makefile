@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bandit audit unit web web-check web-e2e bench bench-exchange soak chaos install pure clean lock
+.PHONY: run test lint typecheck bandit audit unit web web-check web-e2e bench bench-exchange bench-gateway soak chaos install pure clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -138,6 +138,14 @@ chaos: $(STAMP)
 # extras (ccxt and websockets are dependencies); results in bench/EXCHANGE_RESULTS.md.
 bench-exchange: $(STAMP)
 	$(BIN)/python -m bench.exchange
+
+# The API gateway of `tradeforge up`: orders per second over REST (1/4/16 clients, an access
+# token and an API key) and WebSocket fan-out to 100 subscribers, on SQLite and on a throwaway
+# PostgreSQL database (127.0.0.1:5432; skipped with the reason when absent), then a slow
+# subscriber until the server cuts it off; rate limits off for the run. About five minutes;
+# results in bench/GATEWAY_RESULTS.md.
+bench-gateway: $(STAMP)
+	$(BIN)/python -m bench.gateway
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(BIN)/python
