@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 from tests.kit.databases import fresh_postgres
 
 from tradeforge.store import Database
+
+pytestmark = pytest.mark.integration
 
 CONCURRENT = 15  # at most this many at once, as before: the pool is bounded, not grown
 
