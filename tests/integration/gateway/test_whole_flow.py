@@ -1,13 +1,11 @@
 """A user's whole path through ``tradeforge up`` over real HTTP, on SQLite and on PostgreSQL
 (issue 6's Tests): register (``auth.allow_registration`` on) → an admin makes the new viewer a
-trader → login → refresh → an API key → orders placed and cancelled with the key → the fills
-arrive over the WebSocket, the fills and the position over REST → a backtest job and its result
-→ logout, after which the old refresh token is refused.
+trader → login → refresh → an API key → orders placed and cancelled with the key → their
+events, the fill and the position arrive over the WebSocket and agree with REST → a backtest
+job and its result → logout, after which the old refresh token is refused.
 
 The PostgreSQL run uses a throwaway database on the local server (``fresh_postgres``, as SEC-1
-does); it skips with a reason when the server is absent, and fails under ``CI=true``. The
-WebSocket carries no position channel (``orders``, ``trades:``, ``bars:``), so the position is
-read over REST.
+does); it skips with a reason when the server is absent, and fails under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
@@ -51,23 +49,36 @@ def _order(cid: str, **extra: str) -> dict[str, str]:
             "client_order_id": cid} | extra  # fmt: skip
 
 
-async def _events_until(ws: Any, wanted: set[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Order events from ``ws`` until every (client_order_id, type) in ``wanted`` arrived."""
+CHANNELS = ["fills", "orders", "positions"]
+
+
+async def _messages_until(ws: Any, done: Callable[[list[dict[str, Any]]], bool]
+                          ) -> list[dict[str, Any]]:  # fmt: skip
+    """Messages from ``ws`` until ``done(messages)`` (at most 15 s)."""
     seen: list[dict[str, Any]] = []
     async with asyncio.timeout(15):
-        while not wanted <= {(e["client_order_id"], e["type"]) for e in seen}:
+        while not done(seen):
             message = json.loads(await ws.recv())
-            assert message["channel"] == "orders", message
-            seen.append(message["data"])
+            assert message["channel"] in CHANNELS, message
+            seen.append(message)
     return seen
 
 
+def _arrived(seen: list[dict[str, Any]]) -> bool:
+    kinds = {(m["channel"], m["data"].get("client_order_id"), m["data"].get("type"))
+             for m in seen}  # fmt: skip
+    wanted = {("orders", "carol-mkt", "OrderFilled"), ("orders", "carol-lmt", "OrderCanceled"),
+              ("fills", "carol-mkt", None)}  # fmt: skip
+    positions = [m for m in seen if m["channel"] == "positions"]
+    return wanted <= kinds and any(p["data"]["instrument_id"] == BTC for p in positions)
+
+
 async def _trade_and_watch(platform: Platform, access: str, key: str) -> list[dict[str, Any]]:
-    """Subscribe to ``orders`` with the access token, trade with the API key; the events."""
+    """Subscribe with the access token, trade with the API key; what the WebSocket sent."""
     url = platform.url.replace("http", "ws") + f"/api/v1/ws?token={access}"
     async with websockets.connect(url) as ws:
-        await ws.send(json.dumps({"op": "subscribe", "channels": ["orders"]}))
-        assert json.loads(await ws.recv()) == {"op": "subscribed", "channels": ["orders"]}
+        await ws.send(json.dumps({"op": "subscribe", "channels": CHANNELS}))
+        assert json.loads(await ws.recv()) == {"op": "subscribed", "channels": CHANNELS}
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(base_url=platform.url, headers=headers, timeout=10) as http:
             filled = await http.post("/api/v1/orders", json=_order("carol-mkt"))
@@ -81,9 +92,7 @@ async def _trade_and_watch(platform: Platform, access: str, key: str) -> list[di
             canceled = await http.delete("/api/v1/orders/carol-lmt")
             assert canceled.status_code == 200, canceled.text
             assert canceled.json()["status"] == "CANCELED"
-        return await _events_until(
-            ws, {("carol-mkt", "OrderFilled"), ("carol-lmt", "OrderCanceled")}
-        )
+        return await _messages_until(ws, _arrived)
 
 
 def test_register_to_logout(platform: Platform) -> None:
@@ -118,19 +127,23 @@ def test_register_to_logout(platform: Platform) -> None:
     assert secret.startswith("tf_key_")
     assert secret not in httpx.get(url + "/api/v1/api-keys", headers=bearer).text
 
-    # Orders with the key; their events over the WebSocket (opened with the access token).
-    events = asyncio.run(_trade_and_watch(platform, tokens["access_token"], secret))
-    assert {e["client_order_id"] for e in events} <= {"carol-mkt", "carol-lmt"}
-    (fill,) = [e for e in events if e["type"] == "OrderFilled"]
-    assert Decimal(fill["last_qty"]) == Decimal("0.01")
+    # Orders with the key; their events, the fill and the position over the WebSocket (opened
+    # with the access token), the same as REST says.
+    seen = asyncio.run(_trade_and_watch(platform, tokens["access_token"], secret))
+    orders = [m["data"] for m in seen if m["channel"] == "orders"]
+    assert {e["client_order_id"] for e in orders} <= {"carol-mkt", "carol-lmt"}
+    (event,) = [e for e in orders if e["type"] == "OrderFilled"]
+    (fill,) = [m["data"] for m in seen if m["channel"] == "fills"]
+    position = [m["data"] for m in seen if m["channel"] == "positions"][-1]
+    assert (fill["trade_id"], Decimal(fill["quantity"])) == (event["trade_id"], Decimal("0.01"))
+    assert Decimal(fill["price"]) == Decimal(event["last_px"])
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}) as http:
         fills = http.get("/api/v1/fills", params={"client_order_id": "carol-mkt"}).json()
-        assert [(f["trade_id"], Decimal(f["quantity"])) for f in fills] == [
-            (fill["trade_id"], Decimal("0.01"))
-        ]
-        assert Decimal(fills[0]["price"]) == Decimal(fill["last_px"])
-        (position,) = [p for p in http.get("/api/v1/positions").json() if p["instrument_id"] == BTC]
-        assert Decimal(position["quantity"]) == Decimal("0.01")
+        assert fills == [fill]
+        (held,) = [p for p in http.get("/api/v1/positions").json() if p["instrument_id"] == BTC]
+        assert Decimal(held["quantity"]) == Decimal(position["quantity"]) == Decimal("0.01")
+        assert (held["strategy_id"], held["avg_px_open"]) == (
+            position["strategy_id"], position["avg_px_open"])  # fmt: skip
         assert http.get("/api/v1/orders/carol-lmt").json()["status"] == "CANCELED"
 
     # A backtest job over the generated dataset, and its result.
