@@ -26,6 +26,7 @@ from tradeforge.domain import (
     Timeframe,
     UnknownInstrument,
 )
+from tradeforge.execution import AlgoOrder, ExecutionReport
 from tradeforge.strategy import BarLike, Indicator, Strategy
 
 if TYPE_CHECKING:
@@ -40,7 +41,9 @@ class BacktestContext:
     def __init__(self, engine: BacktestEngine, strategy: Strategy, id_prefix: str) -> None:
         self._engine = engine
         self._strategy = strategy
-        self._orders = OrderFactory(strategy.id, ClientOrderIdGenerator(id_prefix))
+        # Parent orders take their ids from the same counter as orders: never reused.
+        self._ids = ClientOrderIdGenerator(id_prefix)
+        self._orders = OrderFactory(strategy.id, self._ids)
 
     @property
     def now_ns(self) -> int:
@@ -116,20 +119,19 @@ class BacktestContext:
     def cancel(self, client_order_id: ClientOrderId) -> None:
         self._engine.cancel(self._strategy, client_order_id)
 
-    def submit_algo(self, order: object) -> ClientOrderId:
-        # ``order`` is an ``AlgoOrder``; typed ``object`` so this compiled module needs no
-        # import of the execution service. Parent orders run in the trading node only: the
-        # replay loop would need a hook per order event (docs/execution-algorithms.md).
-        raise InvalidValue(
-            "execution algorithms (submit_algo) run in paper and live trading only, not in "
-            "backtests yet: send the child orders yourself, or trade in a paper node"
-        )
+    def submit_algo(self, order: AlgoOrder) -> ClientOrderId:
+        # Worked on the replay clock by ``backtest.algos`` (docs/execution-algorithms.md).
+        if not isinstance(order, AlgoOrder):
+            raise InvalidValue(f"submit_algo takes an AlgoOrder, got {type(order).__name__}")
+        parent_id = order.client_order_id or self._ids.next_id()
+        self._engine.algos.submit(self._strategy, order, parent_id)
+        return parent_id
 
     def cancel_algo(self, parent_id: ClientOrderId) -> bool:
-        return False  # no parent order ever runs in a backtest
+        return self._engine.algos.cancel(parent_id, "canceled by the strategy", self._strategy.id)
 
-    def algo(self, parent_id: ClientOrderId) -> None:
-        return None
+    def algo(self, parent_id: ClientOrderId) -> ExecutionReport | None:
+        return self._engine.algos.report(parent_id, self._strategy.id)
 
     def cancel_all(self, instrument_id: InstrumentId, side: OrderSide | None = None) -> None:
         self._engine.cancel_all(self._strategy, instrument_id, side)

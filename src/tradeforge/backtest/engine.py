@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import structlog
 
+from tradeforge.backtest.algos import BacktestAlgos
 from tradeforge.backtest.context import BacktestContext
 from tradeforge.backtest.equity import EquityRecorder
 from tradeforge.backtest.feed import BarFeed, BarRef
 from tradeforge.backtest.replay import Progress, ReplayLoop
 from tradeforge.backtest.trades import TradeRecorder
 from tradeforge.backtest.venue import SimulatedVenue
-from tradeforge.bus import InMemoryBus, ReplayClock, TimeEvent
+from tradeforge.bus import InMemoryBus, ReplayClock, TimeEvent, escape_token, join_topic
 from tradeforge.domain import (
     AccountStateChanged,
     CancelAllOrders,
@@ -58,6 +59,7 @@ from tradeforge.domain import (
     SubmitOrderList,
     Timeframe,
 )
+from tradeforge.execution import ExecutionReport
 from tradeforge.strategy import Strategy
 from tradeforge.trading import OrderManager, RiskEngine
 
@@ -149,6 +151,11 @@ class BacktestEngine(ReplayLoop):
         self._positions_by: dict[tuple[StrategyId, InstrumentId], Position] = {}
         self._step = 0
         self._last_close = np.full(len(instrument_ids), np.nan)
+        # Parent orders (``backtest.algos``): ``algos`` serves ``submit_algo`` and keeps every
+        # parent's report; ``_algos`` is the same runner while a parent runs, else None, so
+        # order events cost one check when none does.
+        self.algos = BacktestAlgos(self)
+        self._algos: BacktestAlgos | None = None
 
     # ----------------------------------------------------------------- wiring
     def feed_for(self, instrument_id: InstrumentId, timeframe: Timeframe | None) -> BarFeed:
@@ -159,8 +166,11 @@ class BacktestEngine(ReplayLoop):
         raise InvalidValue(f"no bars for {instrument_id} {timeframe or ''} in this backtest")
 
     def _subscribe(self) -> None:
+        algos = self._algos
         for k, feed in enumerate(self.feeds):
-            self._subs[k] = tuple(
+            # A running parent's bars reach it first (``BacktestAlgos.bar_hooks``).
+            first = algos.bar_hooks(feed.instrument_id) if algos is not None else ()
+            self._subs[k] = first + tuple(
                 (s, s.on_bar)
                 for s in self.strategies
                 if s.id not in self._stopped and feed.instrument_id in s.instrument_ids
@@ -197,6 +207,9 @@ class BacktestEngine(ReplayLoop):
                 for k in active
                 if self.feeds[k].pos < self.feeds[k].n or self.feeds[k].load_next()
             ]
+        if self._algos is not None:
+            # Before ``on_stop``: the strategies see their parents' final reports.
+            self._algos.stop_all("the backtest ended")
         for strategy in self.strategies:
             if strategy.id not in self._stopped:
                 self._call(strategy, "on_stop", strategy.on_stop)
@@ -216,6 +229,9 @@ class BacktestEngine(ReplayLoop):
         if filled:
             self._book_fill(event)  # type: ignore[arg-type]
         self._publish("events.orders", event)
+        algos = self._algos
+        if algos is not None:  # a parent runs: its children's fills and ends go to it
+            algos.on_order_event(event)
         hooks = self._hooks.get(event.strategy_id)
         if hooks is None:  # not ours, or stopped
             return
@@ -409,6 +425,20 @@ class BacktestEngine(ReplayLoop):
 
         self.clock.set_timer(f"{strategy.id}:{name}", interval_ns, fire)
 
+    def algos_active(self, algos: BacktestAlgos | None) -> None:
+        """``algos`` runs a parent now (None: none runs): order events and bars follow."""
+        if algos is not self._algos:
+            self._algos = algos
+            self._subscribe()
+        elif algos is not None:
+            self._subscribe()  # the instruments of the running parents may have changed
+
+    def publish_algo_report(self, strategy: Strategy, report: ExecutionReport) -> None:
+        """A parent's progress: on ``events.algos.<strategy>`` and to its ``on_algo``."""
+        self.bus.publish(join_topic("events", "algos", escape_token(strategy.id.value)), report)
+        if strategy.id not in self._stopped:
+            self._call(strategy, "on_algo", strategy.on_algo, report)
+
     def log(self, strategy: Strategy, message: str, **fields: object) -> None:
         """A log line stamped with the strategy and replay time."""
         _log.info(message, strategy=str(strategy.id), ts=self.clock.timestamp_ns(), **fields)
@@ -457,6 +487,8 @@ class BacktestEngine(ReplayLoop):
         self.errors.append(error)
         _log.error("strategy failed", strategy=str(strategy.id), hook=hook, error=repr(exc))
         self._stopped.add(strategy.id)
+        if self._algos is not None:  # its parents stop with it (their children are canceled)
+            self._algos.cancel_strategy(strategy.id, f"strategy failed in {hook}")
         self._subscribe()
         for instrument_id in self.instruments:
             self.cancel_all(strategy, instrument_id, None)

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from tradeforge.bus.topics import escape_token, join_topic
 from tradeforge.domain import (
@@ -48,10 +48,7 @@ from tradeforge.domain import (
     InstrumentId,
     InvalidValue,
     Order,
-    OrderDenied,
     OrderEvent,
-    OrderFilled,
-    OrderRejected,
     OrderSide,
     OrderSpec,
     Price,
@@ -62,23 +59,19 @@ from tradeforge.domain import (
 )
 from tradeforge.execution import (
     AlgoOrder,
+    AlgoRun,
     ExecutionAlgorithm,
     ExecutionReport,
     ExecutionState,
-    Iceberg,
-    IcebergParams,
     ParentOrder,
-    Pov,
-    PovParams,
+    ParentRuns,
     Routed,
     RouteParams,
     RoutingDecision,
     RoutingMode,
-    Twap,
-    TwapParams,
     VenueBook,
-    Vwap,
-    VwapParams,
+    build_algorithm,
+    parent_of,
     route_order,
 )
 from tradeforge.execution.algos import average_price, slippage_bps
@@ -88,22 +81,14 @@ from tradeforge.trading import Scope, ScopeKind
 if TYPE_CHECKING:
     from tradeforge.engine.node import TradingNode
 
-__all__ = ["STATE_KEY", "AlgoRunner"]
+__all__ = ["STATE_KEY", "AlgoRunner", "parent_of"]
 
 STATE_KEY: Final = "algos"
-_PARENT_TAG: Final = "parent="
 
 log = get_logger("tradeforge.algos")
 
 
-@dataclass(slots=True)
-class _Run:
-    """One parent the runner works."""
-
-    strategy_id: StrategyId
-    algo: ExecutionAlgorithm
-    last: ExecutionReport | None = None
-    decision: RoutingDecision | None = None
+_Run = AlgoRun  # one parent the runner works (``execution.algos.runs``)
 
 
 @dataclass(slots=True)
@@ -121,21 +106,14 @@ class _Stopped:
     children: list[Order] = field(default_factory=list)
 
 
-def parent_of(order: Order) -> ClientOrderId | None:
-    """The parent id an order's tags name (``parent=<id>``), or None for a plain order."""
-    for tag in order.spec.tags:
-        if tag.startswith(_PARENT_TAG):
-            return ClientOrderId(tag[len(_PARENT_TAG) :])
-    return None
-
-
 class AlgoRunner:
     """The parent orders of one node (module docstring)."""
 
     def __init__(self, node: TradingNode) -> None:
         self._node = node
-        self._runs: dict[ClientOrderId, _Run] = {}
-        self._ended: dict[ClientOrderId, _Run] = {}
+        # Running and ended parents, child events to parents (shared with the backtest).
+        self._parents = ParentRuns()
+        self._runs = self._parents.running
         self._stopped: dict[ClientOrderId, _Stopped] = {}
 
     # ------------------------------------------------------------ queries
@@ -148,11 +126,8 @@ class AlgoRunner:
         self, parent_id: ClientOrderId, strategy_id: StrategyId | None = None
     ) -> ExecutionReport | None:
         """The parent's report now (of ``strategy_id``'s parents only, when given)."""
-        run = self._runs.get(parent_id) or self._ended.get(parent_id)
-        if run is not None:
-            if strategy_id is not None and run.strategy_id != strategy_id:
-                return None
-            return run.algo.report()
+        if parent_id in self._parents:
+            return self._parents.report(parent_id, strategy_id)
         stopped = self._stopped.get(parent_id)
         if stopped is None or (strategy_id is not None and stopped.strategy_id != strategy_id):
             return None
@@ -160,8 +135,9 @@ class AlgoRunner:
 
     def decision(self, parent_id: ClientOrderId) -> RoutingDecision | None:
         """The routing decision of a SOR parent (with the books it was made on)."""
-        run = self._runs.get(parent_id) or self._ended.get(parent_id)
-        return None if run is None else run.decision
+        run = self._parents.get(parent_id)
+        decision = None if run is None else run.decision
+        return decision if isinstance(decision, RoutingDecision) else None
 
     # ------------------------------------------------------------ submit
     def submit(self, strategy_id: StrategyId, order: AlgoOrder, parent_id: ClientOrderId) -> None:
@@ -176,7 +152,7 @@ class AlgoRunner:
         node = self._node
         if not node.running:
             raise InvalidValue("the node is not running")
-        if parent_id in self._runs or parent_id in self._ended or parent_id in self._stopped:
+        if parent_id in self._parents or parent_id in self._stopped:
             raise InvalidValue(f"parent order id {parent_id} is already used")
         instrument = node.instruments.get(order.instrument_id)
         if instrument is None:
@@ -200,7 +176,7 @@ class AlgoRunner:
             run.decision = run.algo.decision
         if book is not None:
             run.algo.on_book(book)  # the mid now is the arrival price when none was given
-        self._runs[parent_id] = run
+        self._parents.add(parent_id, run)
         self._save()
         log.info("parent order started", parent=parent_id.value, algorithm=run.algo.algorithm,
                  strategy=strategy_id.value, quantity=str(order.quantity))  # fmt: skip
@@ -218,23 +194,19 @@ class AlgoRunner:
         def on_report(report: ExecutionReport) -> None:
             self._on_report(pid, report)
 
-        common: dict[str, Any] = {
-            "clock": clock,
-            "submit_child": submit_child,
-            "cancel_child": self._cancel_child,
-            "on_report": on_report,
-        }
-        if isinstance(params, VwapParams):
-            return Vwap(parent, params, **common)
-        if isinstance(params, TwapParams):
-            return Twap(parent, params, **common)
-        if isinstance(params, PovParams):
-            return Pov(parent, params, **common)
-        if isinstance(params, IcebergParams):
-            return Iceberg(parent, params, **common)
+        algo = build_algorithm(
+            parent, params, clock=clock, submit_child=submit_child,
+            cancel_child=self._cancel_child, on_report=on_report,
+        )  # fmt: skip
+        if algo is not None:
+            return algo
+        if not isinstance(params, RouteParams):
+            raise InvalidValue(f"unknown algorithm parameters {type(params).__name__}")
         return Routed(
-            parent, self._route(parent, params), time_in_force=params.time_in_force, **common
-        )
+            parent, self._route(parent, params), time_in_force=params.time_in_force,
+            clock=clock, submit_child=submit_child, cancel_child=self._cancel_child,
+            on_report=on_report,
+        )  # fmt: skip
 
     def _route(self, parent: ParentOrder, params: RouteParams) -> RoutingDecision:
         """Route on the books of every venue trading the parent's symbol (or those asked)."""
@@ -292,18 +264,11 @@ class AlgoRunner:
     # ------------------------------------------------------------ control
     def cancel(self, parent_id: ClientOrderId, reason: str, strategy_id: StrategyId) -> bool:
         """Cancel one of the strategy's parents; False when it has no such running parent."""
-        run = self._runs.get(parent_id)
-        if run is None or run.strategy_id != strategy_id:
-            return False
-        run.algo.cancel(reason)
-        return True
+        return self._parents.cancel(parent_id, reason, strategy_id)
 
     def cancel_where(self, keep: Callable[[_Run], bool], reason: str) -> int:
         """Cancel every running parent ``keep`` selects; how many."""
-        chosen = [run for run in list(self._runs.values()) if keep(run)]
-        for run in chosen:
-            run.algo.cancel(reason)
-        return len(chosen)
+        return self._parents.cancel_where(keep, reason)
 
     def cancel_strategy(self, strategy_id: StrategyId, reason: str) -> int:
         """Cancel the strategy's running parents."""
@@ -334,27 +299,15 @@ class AlgoRunner:
     # ------------------------------------------------------------ what the node sees
     def on_order_event(self, event: OrderEvent, order: Order) -> None:
         """An event of one of the node's orders: a child's fill or end goes to its parent."""
-        if not self._runs:
-            return
-        parent_id = parent_of(order)
-        run = self._runs.get(parent_id) if parent_id is not None else None
-        if run is None:
-            return
-        if isinstance(event, OrderFilled):
-            run.algo.on_fill(event)
-        if order.is_closed:
-            rejected = isinstance(event, (OrderRejected, OrderDenied))
-            run.algo.on_child_done(order.client_order_id, order.filled_qty, rejected=rejected)
+        self._parents.on_order_event(event, order)
 
     def on_trade(self, trade: TradeTick) -> None:
         """A public trade (POV counts the volume; every algorithm keeps the last price)."""
-        for run in list(self._runs.values()):
-            run.algo.on_trade(trade)
+        self._parents.on_trade(trade)
 
     def on_bar(self, bar: Bar) -> None:
         """A closed bar."""
-        for run in list(self._runs.values()):
-            run.algo.on_bar(bar)
+        self._parents.on_bar(bar)
 
     def on_book(self, instrument_id: InstrumentId) -> None:
         """The node's book of ``instrument_id`` changed (resting children price off it)."""
@@ -368,13 +321,10 @@ class AlgoRunner:
                 run.algo.on_book(snapshot)
 
     def _on_report(self, parent_id: ClientOrderId, report: ExecutionReport) -> None:
-        run = self._runs.get(parent_id)
+        run = self._parents.record(parent_id, report)
         if run is None:
             return
-        run.last = report
         if report.state.is_terminal:
-            del self._runs[parent_id]
-            self._ended[parent_id] = run
             self._save()
             log.info("parent order ended", **report.to_dict())
         self._publish(run.strategy_id, report)

@@ -1,5 +1,7 @@
 """The public API of ``tradeforge.execution`` and its ``algos`` package is pinned: adding or
-removing a name is a decision, made here."""
+removing a name is a decision, made here. ``AlgoRun``, ``ParentRuns``, ``build_algorithm`` and
+``parent_of`` (``algos.runs``) are public because the trading node and the backtest both run
+parent orders with them (backtest/ may not import engine/)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ def test_execution_public_api_is_pinned() -> None:
     assert tradeforge.execution.__all__ == [
         "AlgoOrder",
         "AlgoParams",
+        "AlgoRun",
         "BookUpdate",
         "HeartbeatClient",
         "OcoVenueClient",
@@ -25,6 +28,7 @@ def test_execution_public_api_is_pinned() -> None:
         "IcebergParams",
         "LevelView",
         "ParentOrder",
+        "ParentRuns",
         "Pov",
         "PovParams",
         "RouteParams",
@@ -40,6 +44,8 @@ def test_execution_public_api_is_pinned() -> None:
         "VolumeProfile",
         "Vwap",
         "VwapParams",
+        "build_algorithm",
+        "parent_of",
         "route_order",
         "split_quantity",
         "volume_profile",
@@ -50,6 +56,7 @@ def test_algos_public_api_is_pinned() -> None:
     assert tradeforge.execution.algos.__all__ == [
         "AlgoOrder",
         "AlgoParams",
+        "AlgoRun",
         "BarHistory",
         "CancelChild",
         "ChildStyle",
@@ -59,6 +66,7 @@ def test_algos_public_api_is_pinned() -> None:
         "Iceberg",
         "IcebergParams",
         "ParentOrder",
+        "ParentRuns",
         "Pov",
         "PovParams",
         "ReportListener",
@@ -72,8 +80,10 @@ def test_algos_public_api_is_pinned() -> None:
         "Vwap",
         "VwapParams",
         "average_price",
+        "build_algorithm",
         "iceberg_child",
         "min_child_quantity",
+        "parent_of",
         "slice_times",
         "slippage_bps",
         "split_even",

@@ -22,6 +22,7 @@ from tradeforge.execution.algos.report import (
     slippage_bps,
 )
 from tradeforge.execution.algos.request import AlgoOrder, AlgoParams, RouteParams
+from tradeforge.execution.algos.runs import AlgoRun, ParentRuns, build_algorithm, parent_of
 from tradeforge.execution.algos.schedule import (
     iceberg_child,
     min_child_quantity,
@@ -37,6 +38,7 @@ from tradeforge.execution.algos.vwap import Vwap, VwapParams
 __all__ = [
     "AlgoOrder",
     "AlgoParams",
+    "AlgoRun",
     "BarHistory",
     "CancelChild",
     "ChildStyle",
@@ -46,6 +48,7 @@ __all__ = [
     "Iceberg",
     "IcebergParams",
     "ParentOrder",
+    "ParentRuns",
     "Pov",
     "PovParams",
     "ReportListener",
@@ -59,8 +62,10 @@ __all__ = [
     "Vwap",
     "VwapParams",
     "average_price",
+    "build_algorithm",
     "iceberg_child",
     "min_child_quantity",
+    "parent_of",
     "slice_times",
     "slippage_bps",
     "split_even",
