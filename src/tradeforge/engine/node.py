@@ -94,6 +94,7 @@ from tradeforge.execution import BookUpdate, OcoVenueClient, OrderUpdate, VenueC
 from tradeforge.observability import get_logger
 from tradeforge.strategy import Strategy
 from tradeforge.trading import GLOBAL, OrderManager, RiskEngine, Scope
+from tradeforge.trading.contingency import STATE_KEY as CONTINGENCY_STATE
 from tradeforge.trading.contingency import Action, ContingencyManager
 from tradeforge.trading.journal import OrderJournal
 from tradeforge.trading.valuation import ValuationStore
@@ -246,6 +247,7 @@ class TradingNode:
         self._unsettled: set[ClientOrderId] = set()  # fills the venue reported but not yet seen
         self.rejections: dict[ClientOrderId, str] = {}  # why the venue refused an order
         self.contingency = ContingencyManager(self.instruments.get)
+        self._restored: list[Action] = []  # what the rebuilt groups send after reconciliation
         # Orders of a type their venue lacks, held until their trigger (engine.emulation).
         self.emulator = OrderEmulator(self.instruments.get)
         self.running = False
@@ -278,6 +280,8 @@ class TradingNode:
         await self.refresh_balances()
         self._recover()
         await self.reconcile()
+        self._act(self._restored)  # children released by the journal (_recover)
+        self._restored = []
         self._restore_risk()
         self.algos.recover()  # parents the last run left running: stopped, children settled
         restart = self._restore_instances()
@@ -389,9 +393,20 @@ class TradingNode:
         for order in [o for o in self.oms if o.status is OrderStatus.INITIALIZED]:
             if order.client_order_id.value in armed:  # held by the node: armed again
                 self._arm(order, armed[order.client_order_id.value])
-                continue
+        # Contingent groups rebuilt before reconciliation, so the events it brings reach them.
+        # Children whose parent filled or ended while the node was down are sent once the
+        # reconciliation is done (sent now, they could be looked up before they arrive).
+        saved = self.journal.load_state(CONTINGENCY_STATE)
+        self._restored = self.contingency.restore(self.oms, armed=self.emulator, saved=saved)
+        keep = {a.spec.client_order_id for a in self._restored if a.spec is not None}
+        keep |= {a.replaces for a in self._restored if a.replaces is not None}
+        unsent = [o for o in self.oms if o.status is OrderStatus.INITIALIZED]
+        for order in sorted(unsent, key=lambda o: o.spec.parent_order_id is not None):
+            cid = order.client_order_id
+            if cid in self.emulator or cid in keep or self.contingency.held(cid):
+                continue  # held by the node (armed, waiting for its parent) or released
             # Journaled, never sent (the node stopped before OrderSubmitted): nothing is at the
-            # venue and nothing will send it now, a held contingent child included.
+            # venue and nothing will send it now (parents first: their children are dropped).
             now = self.clock.timestamp_ns()
             self._event(OrderCanceled(**order.spec.ids(), reason="never sent before a restart",
                                       ts_event=now, ts_init=now))  # fmt: skip
@@ -719,6 +734,8 @@ class TradingNode:
         client = self.venues[pair[0].instrument_id.venue]
         account = getattr(client, "account_id", None) or AccountId(f"{client.venue}-1")
         self.contingency.mark_native((pair[0].client_order_id, pair[1].client_order_id))
+        # Kept before the submits are journaled: a restart knows the venue links the pair.
+        self.journal.save_state(CONTINGENCY_STATE, self.contingency.dump(), now)
         for order in pair:
             self._event(OrderSubmitted(**order.spec.ids(), account_id=account,
                                        ts_event=now, ts_init=now))  # fmt: skip
@@ -1100,12 +1117,15 @@ class TradingNode:
             if action.spec is None:
                 continue
             if action.replaces is not None:
+                # The resized child is journaled before the held one is cancelled: a crash in
+                # between leaves both, and the restart sends the resized one (contingency).
+                resized = self._create(action.spec)
                 held = self.oms.get(action.replaces)
                 if held is not None and held.status is OrderStatus.INITIALIZED:
                     now = self.clock.timestamp_ns()
                     self._event(OrderCanceled(**held.spec.ids(), reason="parent partly filled",
                                               ts_event=now, ts_init=now))  # fmt: skip
-                release.append(self._create(action.spec))
+                release.append(resized)
                 continue
             order = self.oms.get(action.spec.client_order_id)
             if order is not None and order.status is OrderStatus.INITIALIZED:

@@ -6,15 +6,18 @@ from __future__ import annotations
 from tradeforge.backtest import spot_pair
 from tradeforge.domain import (
     AccountId,
+    ClientOrderId,
     ClientOrderIdGenerator,
     InstrumentId,
     LiquiditySide,
     Money,
+    OrderAccepted,
     OrderCanceled,
     OrderFactory,
     OrderFilled,
     OrderSide,
     OrderSpec,
+    OrderSubmitted,
     Price,
     Quantity,
     StrategyId,
@@ -22,7 +25,8 @@ from tradeforge.domain import (
     VenueOrderId,
 )
 from tradeforge.domain.money import KNOWN_CURRENCIES
-from tradeforge.trading.contingency import ContingencyManager
+from tradeforge.trading import OrderManager
+from tradeforge.trading.contingency import ContingencyManager, resized_id
 
 IID = InstrumentId("BTC/USDT", "SIM")
 INST = spot_pair(IID, price_precision=2, size_precision=3)
@@ -76,8 +80,10 @@ def test_a_parent_ending_partly_filled_releases_children_for_what_filled() -> No
     assert [a.replaces for a in released] == [sl.client_order_id, tp.client_order_id]
     assert {a.spec.quantity for a in released if a.spec} == {Quantity("0.250")}
     new_sl, new_tp = (a.spec for a in released if a.spec)
-    # The resized exits still cancel each other.
-    assert [a.cancel for a in manager.on_event(fill(new_sl, "0.250"))] == [new_tp.client_order_id]
+    # The resized exits still cancel each other (either one: each links the other's new id).
+    assert new_sl.linked_order_ids == (new_tp.client_order_id,)
+    assert new_tp.linked_order_ids == (new_sl.client_order_id,)
+    assert [a.cancel for a in manager.on_event(fill(new_tp, "0.250"))] == [new_sl.client_order_id]
 
 
 def test_a_parent_ending_unfilled_drops_its_children() -> None:
@@ -98,3 +104,78 @@ def test_oco_pair_cancels_the_other_on_a_fill_or_an_end() -> None:
     end = OrderCanceled(**stop.ids(), reason="venue", ts_event=3, ts_init=3)
     assert [a.cancel for a in manager.on_event(end)] == [limit.client_order_id]
     assert manager.on_event(fill(limit, "2.000")) == []  # already being cancelled: no repeat
+
+
+def journaled(*specs: OrderSpec, working: tuple[OrderSpec, ...] = ()) -> OrderManager:
+    """An OMS as a restart rebuilds it: ``specs`` journaled, ``working`` accepted at the venue."""
+    oms = OrderManager()
+    for spec in specs:
+        oms.create(spec, 1)
+    for spec in working:
+        oms.apply(OrderSubmitted(**spec.ids(), account_id=AccountId("A-1"), ts_event=2, ts_init=2))
+        oms.apply(OrderAccepted(**spec.ids(), account_id=AccountId("A-1"),
+                                venue_order_id=VenueOrderId(f"v-{spec.client_order_id}"),
+                                ts_event=3, ts_init=3))  # fmt: skip
+    return oms
+
+
+def test_restored_children_stay_held_while_the_entry_is_open_then_go_out_on_its_fill() -> None:
+    _, entry, sl, tp = bracket()
+    restarted = ContingencyManager({IID: INST}.get)
+    assert restarted.restore(journaled(entry, sl, tp, working=(entry,))) == []
+    assert restarted.held(sl.client_order_id)
+    assert restarted.held(tp.client_order_id)
+    released = restarted.on_event(fill(entry, "1.000"))
+    assert [a.spec.client_order_id for a in released if a.spec] == [
+        sl.client_order_id,
+        tp.client_order_id,
+    ]
+    assert [a.cancel for a in restarted.on_event(fill(sl, "1.000"))] == [tp.client_order_id]
+
+
+def test_restored_children_of_an_entry_that_ended_partly_filled_are_resized_once() -> None:
+    _, entry, sl, tp = bracket()
+    oms = journaled(entry, sl, tp, working=(entry,))
+    oms.apply(fill(entry, "0.250"))
+    oms.apply(OrderCanceled(**entry.ids(), reason="venue", ts_event=4, ts_init=4))
+    restarted = ContingencyManager({IID: INST}.get)
+    released = restarted.restore(oms)
+    assert [a.replaces for a in released] == [sl.client_order_id, tp.client_order_id]
+    assert {a.spec.quantity for a in released if a.spec} == {Quantity("0.250")}
+    # A crash after the resized exits were journaled, before the held ones were cancelled:
+    # the next restart sends the resized exits as they are, linked to each other.
+    for action in released:
+        assert action.spec is not None
+        oms.create(action.spec, 5)
+    again = ContingencyManager({IID: INST}.get)
+    sent = again.restore(oms)
+    new_sl, new_tp = resized_id(sl.client_order_id), resized_id(tp.client_order_id)
+    assert [(a.spec.client_order_id, a.replaces) for a in sent if a.spec] == [
+        (new_sl, None),
+        (new_tp, None),
+    ]
+    assert not again.held(sl.client_order_id)
+    new_tp_spec = again.group_of(new_tp)[new_tp]
+    assert [a.cancel for a in again.on_event(fill(new_tp_spec, "0.250"))] == [new_sl]
+
+
+def test_restored_native_pairs_stay_native_and_local_pairs_link_again() -> None:
+    group = factory().oco(
+        IID, OrderSide.SELL, Quantity("2.000"), limit_price=Price("120.00"),
+        stop_trigger=Price("80.00"),
+    )  # fmt: skip
+    limit, stop = group.orders
+    before = ContingencyManager({IID: INST}.get)
+    before.register(group)
+    before.mark_native((limit.client_order_id, stop.client_order_id))
+    saved = before.dump()
+    assert saved == {"native": sorted([limit.client_order_id.value, stop.client_order_id.value])}
+    oms = journaled(limit, stop, working=(limit, stop))
+    native = ContingencyManager({IID: INST}.get)
+    assert native.restore(oms, saved=saved) == []
+    assert native.is_native(limit.client_order_id)
+    assert native.on_event(fill(limit, "2.000")) == []  # the venue expires the stop itself
+    local = ContingencyManager({IID: INST}.get)
+    assert local.restore(oms) == []
+    assert [a.cancel for a in local.on_event(fill(limit, "2.000"))] == [stop.client_order_id]
+    assert local.group_of(ClientOrderId("unknown")) == {}
