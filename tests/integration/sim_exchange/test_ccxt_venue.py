@@ -409,7 +409,9 @@ def test_streams_in_domain_types(server: RunningExchange) -> None:
             fill = next(u for u in seen if isinstance(u, FillReport))
             assert fill.client_order_id.value == "stream-1"
             assert fill.venue_order_id == placed.venue_order_id
-            assert fill.last_qty == Quantity("0.01")
+            # An IOC takes what the random market's book holds within its limit: all of the
+            # 0.01, or part of it when the touch is thinner.
+            assert Quantity("0") < fill.last_qty <= Quantity("0.01")
             await updates.aclose()
         finally:
             await client.close()
