@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import shlex
 import shutil
 import sys
@@ -29,6 +28,7 @@ from rich.table import Table
 from bench import report
 from bench.compare import compare
 from bench.diagnose import diagnose
+from bench.machine import load_average
 from bench.memory import measure
 from bench.results import BACKTESTING, BACKTRADER, PEERS, TRADEFORGE, BenchResult, SizeResult
 from bench.tradeforge_case import (
@@ -208,7 +208,7 @@ class Harness:
                 shutil.rmtree(root, ignore_errors=True)
 
     def run(self) -> BenchResult:
-        self.result.load_start = _load()
+        self.result.load_start = load_average()
         with tempfile.TemporaryDirectory(prefix="tradeforge-bench-") as tmp:
             work = Path(tmp)
             for bars in self.args.bars:
@@ -216,15 +216,8 @@ class Harness:
             if self.args.memory:
                 self.memory(work)
         self.result.finished = datetime.now(UTC)
-        self.result.load_end = _load()
+        self.result.load_end = load_average()
         return self.result
-
-
-def _load() -> tuple[float, float, float] | None:
-    try:
-        return os.getloadavg()
-    except OSError:
-        return None
 
 
 def summary(result: BenchResult) -> Table:

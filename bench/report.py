@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
-import platform
-import subprocess
 from pathlib import Path
 
 from bench.compare import Comparison
 from bench.diagnose import Diagnosis
-from bench.memory import REPO, MemoryOutcome
+from bench.machine import facts, section
+from bench.memory import MemoryOutcome
 from bench.results import BACKTESTING, PEERS, TRADEFORGE, BenchResult, SizeResult
 from bench.workload import CASH, FAST, FEE, SEED, SIZE, SLOW, Trade
-from tradeforge import _native as native
 from tradeforge.data import format_utc_ns
 
 SPEED_BAR = 5.0  # TradeForge at least 5x backtesting.py in bars/s
@@ -25,65 +21,9 @@ MEMORY_GROWTH = 1.2  # the 10,000,000-bar run peaks within 20 % of the 1,000,000
 PACKAGES = ("tradeforge", "backtesting", "backtrader", "numpy", "pandas", "TA-Lib", "pyarrow")
 
 
-# ------------------------------------------------------------------------ machine
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _memory_total() -> str:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as info:
-            for line in info:
-                if line.startswith("MemTotal:"):
-                    return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _git(*args: str) -> str:
-    try:
-        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
-    except OSError:
-        return ""
-    return done.stdout.rstrip()  # (porcelain lines start with a space that must stay)
-
-
-def _git_revision() -> str:
-    revision = _git("describe", "--always", "--dirty").strip() or "unknown"
-    changed = [line[3:] for line in _git("status", "--porcelain", "--", "src").splitlines()]
-    if changed:
-        revision += f" (uncommitted changes measured in: {', '.join(changed)})"
-    return revision
-
-
 def machine() -> list[tuple[str, str]]:
     """What the numbers were measured on."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return [
-        ("CPUs (nproc)", str(usable)),
-        ("CPU model", _cpu_model()),
-        ("memory", _memory_total()),
-        ("OS", platform.platform()),
-        ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
-        *((package, _version(package)) for package in PACKAGES),
-        ("TradeForge revision", _git_revision()),
-        ("TradeForge core", native.status()),
-    ]
+    return facts(PACKAGES)
 
 
 # ------------------------------------------------------------------------ helpers
@@ -99,10 +39,6 @@ def _trade(trade: Trade | None) -> str:
         f"entry {format_utc_ns(entry_ts)} @ {entry_price:.2f}, "
         f"exit {format_utc_ns(exit_ts)} @ {exit_price:.2f}"
     )
-
-
-def _load(load: tuple[float, float, float] | None) -> str:
-    return "unknown" if load is None else " / ".join(f"{x:.2f}" for x in load)
 
 
 def _verdict(ok: bool | None) -> str:
@@ -412,13 +348,7 @@ def render(result: BenchResult, chart: str | None) -> str:
         "fill near a price of 30,000, 1,000,000 of cash runs dry over ~19,000 round trips)",
         f"* runs per size (best kept): {repeats}; frameworks interleaved round by round",
         "",
-        "## Machine",
-        "",
-        "| | |",
-        "|---|---|",
-        *(f"| {key} | {value} |" for key, value in machine()),
-        f"| load average (1/5/15 min) at start | {_load(result.load_start)} |",
-        f"| load average (1/5/15 min) at end | {_load(result.load_end)} |",
+        *section(machine(), result.load_start, result.load_end),
         "",
         "## Bars from the issue",
         "",

@@ -14,7 +14,6 @@ step on stderr, a summary table at the end, the report written. About 90 s in al
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from bench.exchange.results import ExchangeBenchResult
 from bench.exchange.server import ServerProcess
 from bench.exchange.stream_case import run_stream
 from bench.exchange.venue_case import run_venue
+from bench.machine import load_average
 from tradeforge.observability import progress_bar
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "EXCHANGE_RESULTS.md"
@@ -192,7 +192,7 @@ class Harness:
             )
 
     def run(self) -> ExchangeBenchResult:
-        self.result.load_start = _load()
+        self.result.load_start = load_average()
         if not self.args.skip_venue:
             self.venue()
         if not self.args.skip_rest:
@@ -200,15 +200,8 @@ class Harness:
         if not self.args.skip_streams:
             self.streams()
         self.result.finished = datetime.now(UTC)
-        self.result.load_end = _load()
+        self.result.load_end = load_average()
         return self.result
-
-
-def _load() -> tuple[float, float, float] | None:
-    try:
-        return os.getloadavg()
-    except OSError:
-        return None
 
 
 def summary(result: ExchangeBenchResult) -> Table:

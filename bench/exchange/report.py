@@ -4,90 +4,40 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import os
-import platform
-import subprocess
 from pathlib import Path
 
 from bench.exchange.rest_case import AMOUNT, CALLS
 from bench.exchange.results import ExchangeBenchResult
 from bench.exchange.stream_case import DELAY_LIMIT_MS, STREAMS, StreamOutcome
 from bench.exchange.venue_case import BOOK_EVERY, KINDS, LEVELS, MAX_RESTING, MIX
+from bench.machine import facts, section
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("tradeforge", "ccxt", "aiohttp", "websockets", "fastapi", "starlette", "uvicorn")
-
-
-# ------------------------------------------------------------------------ machine
-def _first_line(path: str, prefix: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as source:
-            for line in source:
-                if line.startswith(prefix):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def _memory_total() -> str:
-    kb = _first_line("/proc/meminfo", "MemTotal")
-    return f"{int(kb.split()[0]) / 1024 / 1024:.1f} GiB" if kb else "unknown"
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _git(*args: str) -> str:
-    try:
-        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
-    except OSError:
-        return ""
-    return done.stdout
-
-
-def _revision() -> str:
-    revision = _git("describe", "--always", "--dirty").strip() or "unknown"
-    # Porcelain lines are "XY path": the status may start with a space, so no strip here.
-    changed = [line[3:] for line in _git("status", "--porcelain", "--", "src").splitlines()]
-    if changed:
-        revision += f" (uncommitted changes measured in: {', '.join(changed)})"
-    return revision
 
 
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def machine() -> list[tuple[str, str]]:
-    """What the numbers were measured on."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+def server_rows() -> list[tuple[str, str]]:
+    """How uvicorn serves here (its "auto" choices)."""
     parser = "httptools" if _installed("httptools") else "h11 (httptools is not installed)"
     loop = "uvloop" if _installed("uvloop") else "asyncio"
     return [
-        ("CPUs (nproc)", str(usable)),
-        ("CPU model", _first_line("/proc/cpuinfo", "model name") or platform.processor()),
-        ("memory", _memory_total()),
-        ("OS", platform.platform()),
-        ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
-        *((package, _version(package)) for package in PACKAGES),
         ("server's HTTP parser (uvicorn, auto)", parser),
         ("server's event loop (uvicorn, auto)", loop),
-        ("TradeForge revision", _revision()),
     ]
+
+
+def machine() -> list[tuple[str, str]]:
+    """What the numbers were measured on."""
+    return facts(PACKAGES, server_rows())
 
 
 # ------------------------------------------------------------------------ helpers
 def _n(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
-
-
-def _load(load: tuple[float, float, float] | None) -> str:
-    return "unknown" if load is None else " / ".join(f"{x:.2f}" for x in load)
 
 
 def _per(cpu_seconds: float, count: int, unit: float = 1_000) -> str:
@@ -316,13 +266,7 @@ def render(result: ExchangeBenchResult) -> str:
         f"* date: {result.started:%Y-%m-%d %H:%M:%S} UTC (the whole run took {took:.0f} s)",
         f"* command: `{result.command}`",
         "",
-        "## Machine",
-        "",
-        "| | |",
-        "|---|---|",
-        *(f"| {name} | {value} |" for name, value in machine()),
-        f"| load average (1/5/15 min) at start | {_load(result.load_start)} |",
-        f"| load average (1/5/15 min) at end | {_load(result.load_end)} |",
+        *section(machine(), result.load_start, result.load_end),
         "",
         *_venue(result),
         *_rest(result),

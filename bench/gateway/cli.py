@@ -18,7 +18,6 @@ the end, the report written. About five minutes with the defaults.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from bench.gateway.platform import (
 )
 from bench.gateway.rest_case import run_rest
 from bench.gateway.results import GatewayBenchResult
+from bench.machine import load_average
 from tradeforge.store import Database
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "GATEWAY_RESULTS.md"
@@ -268,19 +268,12 @@ class Harness:
                   f"{len(out.published):,} events read, {verdict}")  # fmt: skip
 
     def run(self) -> GatewayBenchResult:
-        self.result.load_start = _load()
+        self.result.load_start = load_average()
         for backend in self.args.backends:
             self.backend(backend)
         self.result.finished = datetime.now(UTC)
-        self.result.load_end = _load()
+        self.result.load_end = load_average()
         return self.result
-
-
-def _load() -> tuple[float, float, float] | None:
-    try:
-        return os.getloadavg()
-    except OSError:
-        return None
 
 
 def summary(result: GatewayBenchResult) -> Table:

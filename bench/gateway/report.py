@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import statistics
 from pathlib import Path
 
-from bench.exchange.report import machine as exchange_machine
+from bench.exchange.report import server_rows
 from bench.gateway.fanout_case import CHANNEL, DRAIN_S, SLOW_RCVBUF, FanoutOutcome
 from bench.gateway.platform import postgres_version
 from bench.gateway.rest_case import INSTRUMENT, QUANTITY, RestOutcome
 from bench.gateway.results import GatewayBenchResult
-from tradeforge import _native as native
+from bench.machine import facts, section
 
+SERVER_PACKAGES = ("websockets", "fastapi", "starlette", "uvicorn")
 PACKAGES = ("httpx", "SQLAlchemy", "psycopg")
 OUTBOX = 10_000  # messages the gateway keeps waiting for one WebSocket (routers/stream.py)
 # Where the time goes: from profiles of the platform under this benchmark's load, made apart
@@ -75,27 +75,14 @@ BOTTLENECKS: list[str] = [
 ]
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def machine() -> list[tuple[str, str]]:
-    """What the numbers were measured on (the exchange benchmark's facts, less CCXT's)."""
-    rows = [(k, v) for k, v in exchange_machine() if k not in ("ccxt", "aiohttp")]
-    at = next(i for i, (k, _) in enumerate(rows) if k.startswith("server's HTTP parser"))
-    extra = [(p, _version(p)) for p in PACKAGES] + [("PostgreSQL server", postgres_version())]
-    return [*rows[:at], *extra, *rows[at:], ("TradeForge core", native.status())]
+    """What the numbers were measured on."""
+    extra = [*server_rows(), ("PostgreSQL server", postgres_version())]
+    return facts(("tradeforge", *SERVER_PACKAGES, *PACKAGES), extra)
 
 
 def _n(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
-
-
-def _load(load: tuple[float, float, float] | None) -> str:
-    return "unknown" if load is None else " / ".join(f"{x:.2f}" for x in load)
 
 
 def _errors(out: RestOutcome) -> str:
@@ -343,13 +330,7 @@ def render(result: GatewayBenchResult, bottlenecks: list[str]) -> str:
         f"* command: `{result.command}`",
         f"* databases: {', '.join(result.backends) or 'none'}",
         "",
-        "## Machine",
-        "",
-        "| | |",
-        "|---|---|",
-        *(f"| {name} | {value} |" for name, value in machine()),
-        f"| load average (1/5/15 min) at start | {_load(result.load_start)} |",
-        f"| load average (1/5/15 min) at end | {_load(result.load_end)} |",
+        *section(machine(), result.load_start, result.load_end),
         "",
         *_rest(result),
         *_fanout(result),
