@@ -7,9 +7,10 @@ equal, so a ``ClientOrderId`` cannot be passed where a ``VenueOrderId`` is expec
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Self
+from typing import ClassVar, Final, Self
 
 from tradeforge.domain.errors import InvalidValue
+from tradeforge.domain.frozen import freeze
 
 __all__ = [
     "AccountId",
@@ -38,32 +39,25 @@ class Identifier:
     max_length: ClassVar[int] = 64
     pattern: ClassVar[re.Pattern[str]] = _PRINTABLE
 
-    _value: str
-    _hash: int
-
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: object, *, _checked: bool = False) -> None:
+        # Any object is taken and checked here (a wrong one is ``InvalidValue``, not TypeError).
+        # ``_checked``: built here from parts already checked (a checked prefix and a counter);
+        # skips the pattern match. Only this package passes it.
         if not isinstance(value, str):
             raise InvalidValue(f"{self.field} must be a str, got {type(value).__name__}")
-        if not 0 < len(value) <= self.max_length:
-            raise InvalidValue(
-                f"{self.field} must have 1 to {self.max_length} characters, got {value!r}"
-            )
-        if not self.pattern.fullmatch(value):
-            raise InvalidValue(f"{self.field} has characters that are not allowed: {value!r}")
-        object.__setattr__(self, "_value", value)
-        object.__setattr__(self, "_hash", hash((type(self).__name__, value)))
+        if not _checked:
+            if not 0 < len(value) <= self.max_length:
+                raise InvalidValue(
+                    f"{self.field} must have 1 to {self.max_length} characters, got {value!r}"
+                )
+            if not self.pattern.fullmatch(value):
+                raise InvalidValue(f"{self.field} has characters that are not allowed: {value!r}")
+        self._value: Final[str] = value
+        self._hash: Final[int] = hash((type(self).__name__, value))
 
     @classmethod
     def _trusted(cls, value: str) -> Self:
-        # For ids built here from parts already checked (a checked prefix and a counter):
-        # skips the pattern match.
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "_value", value)
-        object.__setattr__(obj, "_hash", hash((cls.__name__, value)))
-        return obj
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
+        return cls(value, _checked=True)
 
     @property
     def value(self) -> str:
@@ -82,13 +76,17 @@ class Identifier:
         return f"{type(self).__name__}({self._value!r})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._value == self._value
+        return (
+            type(other) is type(self)
+            and isinstance(other, Identifier)
+            and other._value == self._value
+        )
 
     def __hash__(self) -> int:
         return self._hash
 
-    def __lt__(self, other: Self) -> bool:
-        if type(other) is not type(self):
+    def __lt__(self, other: object) -> bool:
+        if type(other) is not type(self) or not isinstance(other, Identifier):
             return NotImplemented
         return self._value < other._value
 
@@ -171,22 +169,15 @@ class InstrumentId:
     """
 
     __slots__ = ("_hash", "_symbol", "_venue")
-    _symbol: Symbol
-    _venue: Venue
-    _hash: int
 
-    def __init__(self, symbol: Symbol | str, venue: Venue | str) -> None:
-        object.__setattr__(
-            self, "_symbol", symbol if isinstance(symbol, Symbol) else Symbol(symbol)
-        )
-        object.__setattr__(self, "_venue", venue if isinstance(venue, Venue) else Venue(venue))
-        object.__setattr__(self, "_hash", hash((self._symbol.value, self._venue.value)))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("InstrumentId is immutable")
+    def __init__(self, symbol: object, venue: object) -> None:
+        # Any object is taken: a str is checked as a ``Symbol`` / ``Venue``.
+        self._symbol: Final[Symbol] = symbol if isinstance(symbol, Symbol) else Symbol(symbol)
+        self._venue: Final[Venue] = venue if isinstance(venue, Venue) else Venue(venue)
+        self._hash: Final[int] = hash((self._symbol.value, self._venue.value))
 
     @classmethod
-    def from_str(cls, value: str) -> InstrumentId:
+    def from_str(cls, value: object) -> InstrumentId:
         """Parse ``SYMBOL.VENUE``; the message names the value when it has no venue."""
         if not isinstance(value, str):
             raise InvalidValue(f"instrument_id must be a str, got {type(value).__name__}")
@@ -220,7 +211,7 @@ class InstrumentId:
 
     def __eq__(self, other: object) -> bool:
         return (
-            type(other) is InstrumentId
+            isinstance(other, InstrumentId)
             and other._symbol == self._symbol
             and other._venue == self._venue
         )
@@ -228,10 +219,25 @@ class InstrumentId:
     def __hash__(self) -> int:
         return self._hash
 
-    def __lt__(self, other: InstrumentId) -> bool:
-        if type(other) is not InstrumentId:
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, InstrumentId):
             return NotImplemented
         return self.value < other.value
 
     def __reduce__(self) -> tuple[type[InstrumentId], tuple[str, str]]:
         return (InstrumentId, (self._symbol.value, self._venue.value))
+
+
+freeze(
+    Identifier,
+    Symbol,
+    Venue,
+    ClientOrderId,
+    VenueOrderId,
+    StrategyId,
+    AccountId,
+    TradeId,
+    PositionId,
+    OrderListId,
+    InstrumentId,
+)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
-from typing import Any, Final, cast
+from typing import Final
 
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import (
@@ -23,6 +23,7 @@ from tradeforge.domain.exact import (
     quantum,
     to_decimal,
 )
+from tradeforge.domain.frozen import freeze
 
 __all__ = ["Currency", "CurrencyKind", "Money", "KNOWN_CURRENCIES"]
 
@@ -40,11 +41,9 @@ class Currency:
     """A currency code and the number of decimals it is booked in."""
 
     __slots__ = ("_code", "_kind", "_precision")
-    _code: str
-    _precision: int
-    _kind: CurrencyKind
 
-    def __init__(self, code: str, precision: int, kind: CurrencyKind = CurrencyKind.CRYPTO) -> None:
+    def __init__(self, code: object, precision: object, kind: object = CurrencyKind.CRYPTO) -> None:
+        # Any object is taken and checked here (a wrong one is ``InvalidValue``, not TypeError).
         if not isinstance(code, str) or not _CODE.fullmatch(code):
             raise InvalidValue(
                 f"currency code must be 1-16 upper-case letters/digits, got {code!r}"
@@ -55,12 +54,11 @@ class Currency:
             raise InvalidValue(
                 f"currency {code} precision must be 0..{MAX_PRECISION}, got {precision}"
             )
-        object.__setattr__(self, "_code", code)
-        object.__setattr__(self, "_precision", precision)
-        object.__setattr__(self, "_kind", CurrencyKind(kind))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Currency is immutable")
+        self._code: Final[str] = code
+        self._precision: Final[int] = precision
+        if not isinstance(kind, str):
+            raise InvalidValue(f"currency {code} kind must be FIAT or CRYPTO, got {kind!r}")
+        self._kind: Final[CurrencyKind] = CurrencyKind(kind)
 
     @property
     def code(self) -> str:
@@ -110,7 +108,7 @@ class Currency:
 
     def __eq__(self, other: object) -> bool:
         return (
-            type(other) is Currency
+            isinstance(other, Currency)
             and other._code == self._code
             and other._precision == self._precision
         )
@@ -140,20 +138,24 @@ class Money:
     """An exact amount in one currency, with at most the currency's decimals."""
 
     __slots__ = ("_amount", "_currency")
-    _amount: Decimal
-    _currency: Currency
 
-    def __init__(self, amount: str | int | Decimal, currency: Currency) -> None:
+    def __init__(self, amount: object, currency: object, *, _exact: bool = False) -> None:
+        # ``_exact``: ``amount`` is a Decimal already at the currency's precision (e.g. the
+        # result of exact arithmetic on valid amounts); nothing is checked. Only this package
+        # passes it.
         if not isinstance(currency, Currency):
             raise InvalidValue(f"money currency must be a Currency, got {currency!r}")
-        value = to_decimal("money amount", amount)
-        exact = fit_precision(f"money amount ({currency.code})", value, currency.precision)
-        object.__setattr__(self, "_amount", exact)
-        object.__setattr__(self, "_currency", currency)
+        if _exact and type(amount) is Decimal:
+            exact = amount
+        else:
+            value = to_decimal("money amount", amount)
+            exact = fit_precision(f"money amount ({currency.code})", value, currency.precision)
+        self._amount: Final[Decimal] = exact
+        self._currency: Final[Currency] = currency
 
     @classmethod
     def _trusted(cls, amount: Decimal, currency: Currency) -> Money:
-        return _money(amount, currency)
+        return Money(amount, currency, _exact=True)
 
     @classmethod
     def zero(cls, currency: Currency) -> Money:
@@ -183,9 +185,6 @@ class Money:
             raise InvalidValue(f"money must look like '1.50 USD', got {value!r}")
         return cls(amount, Currency.from_str(currency.strip()))
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Money is immutable")
-
     @property
     def amount(self) -> Decimal:
         """The exact amount."""
@@ -210,16 +209,16 @@ class Money:
                 f"cannot {op} {other._currency.code} and {self._currency.code} money"
             )
 
-    def __add__(self, other: Money) -> Money:
-        if type(other) is not Money:
+    def __add__(self, other: object) -> Money:
+        if not isinstance(other, Money):
             return NotImplemented
         currency = self._currency
         if other._currency is not currency:
             self._same(other, "add")
         return _money(_add(self._amount, other._amount), currency)
 
-    def __sub__(self, other: Money) -> Money:
-        if type(other) is not Money:
+    def __sub__(self, other: object) -> Money:
+        if not isinstance(other, Money):
             return NotImplemented
         currency = self._currency
         if other._currency is not currency:
@@ -232,16 +231,19 @@ class Money:
     def __abs__(self) -> Money:
         return _money(abs(self._amount), self._currency)
 
-    def __mul__(self, other: int | Decimal) -> Decimal:
-        if not isinstance(other, int | Decimal) or isinstance(other, bool):
-            return NotImplemented
-        return EXACT.multiply(self._amount, Decimal(other))
+    def __mul__(self, other: object) -> Decimal:
+        if isinstance(other, Decimal):
+            return EXACT.multiply(self._amount, other)
+        if isinstance(other, int) and not isinstance(other, bool):
+            return EXACT.multiply(self._amount, Decimal(other))
+        return NotImplemented
 
-    __rmul__ = __mul__
+    def __rmul__(self, other: object) -> Decimal:
+        return self.__mul__(other)
 
     def __eq__(self, other: object) -> bool:
         return (
-            type(other) is Money
+            isinstance(other, Money)
             and other._currency == self._currency
             and other._amount == self._amount
         )
@@ -250,21 +252,21 @@ class Money:
         return hash((self._amount, self._currency.code))
 
     def _cmp(self, other: object) -> Decimal:
-        if type(other) is not Money:
+        if not isinstance(other, Money):
             raise TypeError(f"cannot compare Money with {type(other).__name__}")
         self._same(other, "compare")
         return other._amount
 
-    def __lt__(self, other: Money) -> bool:
+    def __lt__(self, other: object) -> bool:
         return self._amount < self._cmp(other)
 
-    def __le__(self, other: Money) -> bool:
+    def __le__(self, other: object) -> bool:
         return self._amount <= self._cmp(other)
 
-    def __gt__(self, other: Money) -> bool:
+    def __gt__(self, other: object) -> bool:
         return self._amount > self._cmp(other)
 
-    def __ge__(self, other: Money) -> bool:
+    def __ge__(self, other: object) -> bool:
         return self._amount >= self._cmp(other)
 
     def __str__(self) -> str:
@@ -281,14 +283,11 @@ _QUANTA: Final = tuple(quantum(p) for p in range(MAX_PRECISION + 1))
 _ZEROS: Final = tuple(q * 0 for q in _QUANTA)
 _add = EXACT.add
 _subtract = EXACT.subtract
-_new = object.__new__
-_set_amount = cast(Any, Money.__dict__["_amount"]).__set__
-_set_currency = cast(Any, Money.__dict__["_currency"]).__set__
 
 
 def _money(amount: Decimal, currency: Currency) -> Money:
     """A ``Money`` from an amount already exact at the currency's precision (no checks)."""
-    obj: Money = _new(Money)
-    _set_amount(obj, amount)
-    _set_currency(obj, currency)
-    return obj
+    return Money(amount, currency, _exact=True)
+
+
+freeze(Currency, Money)

@@ -6,41 +6,53 @@ the tick or lot (``instrument.make_price(1.2)``). Adding or subtracting two valu
 gives that type, at the larger precision; multiplying or dividing gives a plain ``Decimal``. A
 ``Quantity`` is never negative. NaN, infinity and values with more decimals than the stated
 precision are refused.
+
+The constructor takes any object and refuses what is not a str, int or Decimal with
+``InvalidValue`` (so its parameter is typed ``object``). This module is compiled with mypyc
+(``tradeforge._native``): the values are C structs, read-only after construction.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar, Final, Self, cast
+from typing import ClassVar, Final, Self
 
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import EXACT, MAX_PRECISION, decimals_of, fit_precision, to_decimal
+from tradeforge.domain.frozen import freeze
 
 __all__ = ["Price", "Quantity"]
 
-_Scalar = int | Decimal
+_QUANTA: Final = tuple(Decimal(1).scaleb(-p) for p in range(MAX_PRECISION + 1))
 
 
 class _ExactValue:
     __slots__ = ("_precision", "_value")
-    field: ClassVar[str]
-    signed: ClassVar[bool]
-    _value: Decimal
-    _precision: int
+    field: ClassVar[str] = "value"
+    signed: ClassVar[bool] = True
 
-    def __init__(self, value: str | int | Decimal, precision: int | None = None) -> None:
-        raw = to_decimal(self.field, value)
-        exact = fit_precision(self.field, raw, decimals_of(raw) if precision is None else precision)
-        if not self.signed and exact < 0:
-            raise InvalidValue(f"{self.field} must not be negative, got {value}")
-        object.__setattr__(self, "_value", exact)
+    def __init__(
+        self, value: object, precision: int | None = None, *, _exact: bool = False
+    ) -> None:
+        # ``_exact``: ``value`` is a Decimal already at ``precision`` decimals (its exponent is
+        # -precision) and of an allowed sign, e.g. the result of exact arithmetic on valid
+        # values; nothing is checked. Only this package passes it.
+        if _exact and type(value) is Decimal and precision is not None:
+            exact = value
+            places = precision
+        else:
+            raw = to_decimal(self.field, value)
+            places = decimals_of(raw) if precision is None else precision
+            exact = fit_precision(self.field, raw, places)
+            if not self.signed and exact < 0:
+                raise InvalidValue(f"{self.field} must not be negative, got {value}")
+        self._value: Final[Decimal] = exact
+        self._precision: Final[int] = places
 
     @classmethod
-    def _trusted(cls, value: Decimal) -> Self:
+    def _trusted(cls, value: Decimal, precision: int) -> Self:
         # For results of exact arithmetic on already valid values: skips re-validation.
-        obj = _new(cls)
-        _set_value(obj, value)
-        return obj
+        return cls(value, precision, _exact=True)
 
     @classmethod
     def from_raw(cls, raw: int, precision: int) -> Self:
@@ -49,46 +61,22 @@ class _ExactValue:
             raise InvalidValue(f"{cls.field} precision must be 0..{MAX_PRECISION}, got {precision}")
         if raw < 0 and not cls.signed:
             raise InvalidValue(f"{cls.field} must not be negative, got raw {raw}")
-        obj = _new(cls)
-        _set_value(obj, _scaleb(Decimal(raw), -precision))
-        _set_precision(obj, precision)
-        return obj
+        return cls(EXACT.scaleb(Decimal(raw), -precision), precision, _exact=True)
 
     @classmethod
     def from_decimal(cls, value: Decimal, precision: int) -> Self:
         """``value`` at ``precision`` decimals (refused if it needs more): skips parsing."""
-        if 0 <= precision <= MAX_PRECISION:
-            try:
-                exact = value.quantize(_QUANTA[precision], context=EXACT)
-            except ArithmeticError:
-                exact = fit_precision(cls.field, value, precision)  # raises the right message
-            if not exact:
-                exact = exact.copy_abs()
-        else:
-            exact = fit_precision(cls.field, value, precision)
-        if exact < 0 and not cls.signed:
-            raise InvalidValue(f"{cls.field} must not be negative, got {value}")
-        obj = _new(cls)
-        _set_value(obj, exact)
-        _set_precision(obj, precision)
-        return obj
+        return cls(_at_precision(cls.field, cls.signed, value, precision), precision, _exact=True)
 
     @classmethod
     def from_str(cls, value: str) -> Self:
         """Parse the string form; the precision is the number of decimals written."""
         return cls(value)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
     @property
     def precision(self) -> int:
         """Digits after the decimal point."""
-        try:
-            return self._precision
-        except AttributeError:  # worked out once, on first use
-            object.__setattr__(self, "_precision", decimals_of(self._value))
-            return self._precision
+        return self._precision
 
     def as_decimal(self) -> Decimal:
         """The exact value."""
@@ -102,44 +90,49 @@ class _ExactValue:
         """True for 0 at any precision."""
         return not self._value
 
-    # arithmetic: same type in, same type out
-    def __add__(self, other: Self) -> Self:
-        if type(other) is not type(self):
+    # arithmetic: same type in, same type out (at the larger precision)
+    def __add__(self, other: object) -> Self:
+        if type(other) is not type(self) or not isinstance(other, _ExactValue):
             return NotImplemented
-        return self._checked(EXACT.add(self._value, other._value))
+        return self._checked(EXACT.add(self._value, other._value), other._precision)
 
-    def __sub__(self, other: Self) -> Self:
-        if type(other) is not type(self):
+    def __sub__(self, other: object) -> Self:
+        if type(other) is not type(self) or not isinstance(other, _ExactValue):
             return NotImplemented
-        return self._checked(EXACT.subtract(self._value, other._value))
+        return self._checked(EXACT.subtract(self._value, other._value), other._precision)
 
-    def _checked(self, result: Decimal) -> Self:
+    def _checked(self, result: Decimal, other_precision: int) -> Self:
         if result < 0 and not self.signed:
             raise InvalidValue(f"{self.field} must not be negative, got {result}")
-        obj = _new(type(self))
-        _set_value(obj, result)
-        return obj
+        precision = max(self._precision, other_precision)
+        return type(self)(result, precision, _exact=True)
 
-    def __mul__(self, other: _ExactValue | _Scalar) -> Decimal:
-        operand = other._value if isinstance(other, _ExactValue) else other
-        if not isinstance(operand, int | Decimal) or isinstance(operand, bool):
+    def __mul__(self, other: object) -> Decimal:
+        operand = _scalar(other)
+        if operand is None:
             return NotImplemented
-        return EXACT.multiply(self._value, Decimal(operand))
+        return EXACT.multiply(self._value, operand)
 
-    __rmul__ = __mul__
+    def __rmul__(self, other: object) -> Decimal:
+        operand = _scalar(other)
+        if operand is None:
+            return NotImplemented
+        return EXACT.multiply(self._value, operand)
 
-    def __truediv__(self, other: _ExactValue | _Scalar) -> Decimal:
+    def __truediv__(self, other: object) -> Decimal:
         """Division can be inexact, so it rounds to 28 significant digits (Decimal's default)."""
-        operand = other._value if isinstance(other, _ExactValue) else other
-        if not isinstance(operand, int | Decimal) or isinstance(operand, bool):
+        operand = _scalar(other)
+        if operand is None:
             return NotImplemented
-        return self._value / Decimal(operand)
+        return self._value / operand
 
     # comparison: with the same type, or with plain numbers
     def _operand(self, other: object) -> Decimal | None:
-        if type(other) is type(self):
+        if type(other) is type(self) and isinstance(other, _ExactValue):
             return other._value
-        if isinstance(other, Decimal) or (isinstance(other, int) and not isinstance(other, bool)):
+        if isinstance(other, Decimal):
+            return other
+        if isinstance(other, int) and not isinstance(other, bool):
             return Decimal(other)
         return None
 
@@ -187,11 +180,30 @@ class _ExactValue:
         return (type(self), (str(self),))
 
 
-_new = object.__new__
-_scaleb = EXACT.scaleb
-_QUANTA: Final = tuple(Decimal(1).scaleb(-p) for p in range(MAX_PRECISION + 1))
-_set_value = cast(Any, _ExactValue.__dict__["_value"]).__set__
-_set_precision = cast(Any, _ExactValue.__dict__["_precision"]).__set__
+def _scalar(other: object) -> Decimal | None:
+    """The Decimal a value multiplies or divides by (another value, an int or a Decimal)."""
+    if isinstance(other, _ExactValue):
+        return other._value
+    if isinstance(other, Decimal):
+        return other
+    if isinstance(other, int) and not isinstance(other, bool):
+        return Decimal(other)
+    return None
+
+
+def _at_precision(field: str, signed: bool, value: Decimal, precision: int) -> Decimal:
+    if 0 <= precision <= MAX_PRECISION:
+        try:
+            exact = value.quantize(_QUANTA[precision], context=EXACT)
+        except ArithmeticError:
+            exact = fit_precision(field, value, precision)  # raises the right message
+        if not exact:
+            exact = exact.copy_abs()
+    else:
+        exact = fit_precision(field, value, precision)
+    if exact < 0 and not signed:
+        raise InvalidValue(f"{field} must not be negative, got {value}")
+    return exact
 
 
 class Price(_ExactValue):
@@ -202,7 +214,7 @@ class Price(_ExactValue):
     signed = True
 
     def __neg__(self) -> Price:
-        return Price._trusted(-self._value if self._value else self._value)
+        return Price(-self._value if self._value else self._value, self._precision, _exact=True)
 
 
 class Quantity(_ExactValue):
@@ -211,3 +223,6 @@ class Quantity(_ExactValue):
     __slots__ = ()
     field = "quantity"
     signed = False
+
+
+freeze(Price, Quantity)
