@@ -137,7 +137,7 @@ class MatchingEngine(PathWalking):
         if spec.time_in_force is TimeInForce.DAY:
             expire = (ts // _DAY_NS + 1) * _DAY_NS
         # The venue's own prefix and a counter: a valid id by construction.
-        venue_order_id = VenueOrderId._trusted(f"{self._prefix}-{self._seq}")
+        venue_order_id = VenueOrderId(f"{self._prefix}-{self._seq}", _checked=True)
         order = WorkingOrder(spec, venue_order_id, self._seq, expire)
         order.held = held
         self._orders[order.id] = order

@@ -56,6 +56,7 @@ from tradeforge.domain import (
     TradeId,
     Venue,
 )
+from tradeforge.domain.notional import fill_amounts
 from tradeforge.domain.orders.spec import OrderIds
 from tradeforge.strategy import BarLike
 
@@ -487,7 +488,7 @@ class SimulatedVenue:
         # The matching engine only fills on tick and lot: no rounding to check here.
         qty = Quantity.from_decimal(quantity, inst.size_precision)
         px = Price.from_decimal(price, inst.price_precision)
-        fee = inst.fee(qty, px, liquidity)
+        notional, fee = fill_amounts(inst, qty.as_decimal(), px.as_decimal(), liquidity)
         fill = OrderFilled(
             client_order_id=spec.client_order_id,
             strategy_id=spec.strategy_id,
@@ -495,7 +496,7 @@ class SimulatedVenue:
             account_id=self.account.id,
             venue_order_id=order.venue_order_id,
             # The venue's own prefix and a counter: a valid id by construction.
-            trade_id=TradeId._trusted(f"{self._trade_prefix}{next(self._trade_ids)}"),
+            trade_id=TradeId(f"{self._trade_prefix}{next(self._trade_ids)}", _checked=True),
             order_side=spec.side,
             order_type=spec.order_type,
             last_qty=qty,
@@ -521,7 +522,7 @@ class SimulatedVenue:
             and terms.quote in account._total
         ):
             # A spot pair's fill, fee in the quote: what settle_spot and use do, in one go.
-            amount = inst.notional(qty, px).amount
+            amount = notional.amount
             account._settle_spot_pair(
                 terms.base,
                 terms.quote,
@@ -542,7 +543,6 @@ class SimulatedVenue:
             changed = self.account.settle_margin(realized, fee)
             self.account.use(key, self._cost(inst, is_buy, quantity, price, spec.reduce_only)[1])
         else:
-            notional = inst.notional(qty, px)
             base = inst.base_currency if isinstance(inst, CurrencyPair) else None
             changed = self.account.settle_spot(base, is_buy, quantity, notional, fee)
             self.account.use(key, notional.amount + fee.amount if is_buy else quantity)

@@ -13,9 +13,11 @@ import msgspec
 
 from tradeforge.domain.enums import InstrumentKind, LiquiditySide
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, ROUNDING, quantum, round_to, to_decimal
+from tradeforge.domain.exact import EXACT, round_to, to_decimal
 from tradeforge.domain.identifiers import InstrumentId
 from tradeforge.domain.money import Currency, Money
+from tradeforge.domain.notional import fee as fee_of
+from tradeforge.domain.notional import notional as notional_of
 from tradeforge.domain.values import Price, Quantity
 
 __all__ = [
@@ -28,7 +30,6 @@ __all__ = [
 ]
 
 _ONE = Quantity("1")
-_multiply = EXACT.multiply
 
 
 def _exact_input(field: str, value: float | str | int | Decimal) -> Decimal:
@@ -150,24 +151,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field=
 
         Linear: quantity x price x multiplier. Inverse: quantity x multiplier / price.
         """
-        currency = self.settlement_currency
-        raw = self._raw_notional(quantity, price).quantize(
-            quantum(currency.precision), rounding=rounding, context=ROUNDING
-        )
-        return Money._trusted(raw, currency)
-
-    def _raw_notional(self, quantity: Quantity, price: Price) -> Decimal:
-        multiplier = self.multiplier
-        size = (
-            quantity.as_decimal()
-            if multiplier is _ONE
-            else _multiply(quantity.as_decimal(), multiplier.as_decimal())
-        )
-        if not self.is_inverse:
-            return _multiply(size, price.as_decimal())
-        if price <= 0:
-            raise InvalidValue(f"{self.id}: inverse notional needs a positive price, got {price}")
-        return ROUNDING.divide(size, price.as_decimal())  # inexact: the caller rounds once
+        return notional_of(self, quantity.as_decimal(), price.as_decimal(), rounding)
 
     def fee_rate(self, liquidity: LiquiditySide) -> Decimal:
         """The maker or taker fee rate (negative is a rebate)."""
@@ -182,12 +166,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field=
         rounding: str = ROUND_HALF_EVEN,
     ) -> Money:
         """Commission for a fill: exact notional x fee rate, rounded once to the currency."""
-        rate = self.maker_fee if liquidity is LiquiditySide.MAKER else self.taker_fee
-        currency = self.settlement_currency
-        raw = ROUNDING.multiply(self._raw_notional(quantity, price), rate).quantize(
-            quantum(currency.precision), rounding=rounding, context=ROUNDING
-        )
-        return Money._trusted(raw, currency)
+        return fee_of(self, quantity.as_decimal(), price.as_decimal(), liquidity, rounding)
 
 
 class CurrencyPair(Instrument, frozen=True, kw_only=True, tag=True):

@@ -24,6 +24,7 @@ from tradeforge.domain.exact import EXACT, ROUNDING
 from tradeforge.domain.identifiers import AccountId, PositionId, StrategyId, TradeId
 from tradeforge.domain.instruments import Instrument
 from tradeforge.domain.money import Currency, Money
+from tradeforge.domain.notional import notional as notional_of
 from tradeforge.domain.orders.events import OrderFilled
 from tradeforge.domain.portfolio_events import PositionChanged
 from tradeforge.domain.values import Price, Quantity
@@ -111,7 +112,7 @@ class Position:
                 f"position {self.id}: fill of {fill.last_qty} would take {self.side} "
                 f"{open_qty} through zero, and this position may not flip"
             )
-        notional = instrument.notional(fill.last_qty, fill.last_px)
+        notional = notional_of(instrument, qty, fill.last_px.as_decimal())
         realized = self._zero
         if not reducing:
             if not self.signed_qty:
@@ -150,7 +151,7 @@ class Position:
             proceeds = notional
             reopened = None
         else:  # flip: the closing part's notional, the rest opens the other side
-            proceeds = self.instrument.notional(Quantity(closed), price)
+            proceeds = notional_of(self.instrument, closed, price.as_decimal())
             reopened = notional - proceeds
         gain = proceeds - removed
         if not was_long:

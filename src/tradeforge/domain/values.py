@@ -15,7 +15,7 @@ The constructor takes any object and refuses what is not a str, int or Decimal w
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar, Final, Self
+from typing import ClassVar, Final, Self, TypeVar, cast
 
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import EXACT, MAX_PRECISION, decimals_of, fit_precision, to_decimal
@@ -52,7 +52,7 @@ class _ExactValue:
     @classmethod
     def _trusted(cls, value: Decimal, precision: int) -> Self:
         # For results of exact arithmetic on already valid values: skips re-validation.
-        return cls(value, precision, _exact=True)
+        return _make(cls, value, precision)
 
     @classmethod
     def from_raw(cls, raw: int, precision: int) -> Self:
@@ -61,12 +61,12 @@ class _ExactValue:
             raise InvalidValue(f"{cls.field} precision must be 0..{MAX_PRECISION}, got {precision}")
         if raw < 0 and not cls.signed:
             raise InvalidValue(f"{cls.field} must not be negative, got raw {raw}")
-        return cls(EXACT.scaleb(Decimal(raw), -precision), precision, _exact=True)
+        return _make(cls, EXACT.scaleb(Decimal(raw), -precision), precision)
 
     @classmethod
     def from_decimal(cls, value: Decimal, precision: int) -> Self:
         """``value`` at ``precision`` decimals (refused if it needs more): skips parsing."""
-        return cls(_at_precision(cls.field, cls.signed, value, precision), precision, _exact=True)
+        return _make(cls, _at_precision(cls.field, cls.signed, value, precision), precision)
 
     @classmethod
     def from_str(cls, value: str) -> Self:
@@ -104,8 +104,7 @@ class _ExactValue:
     def _checked(self, result: Decimal, other_precision: int) -> Self:
         if result < 0 and not self.signed:
             raise InvalidValue(f"{self.field} must not be negative, got {result}")
-        precision = max(self._precision, other_precision)
-        return type(self)(result, precision, _exact=True)
+        return _make(type(self), result, max(self._precision, other_precision))
 
     def __mul__(self, other: object) -> Decimal:
         operand = _scalar(other)
@@ -223,6 +222,19 @@ class Quantity(_ExactValue):
     __slots__ = ()
     field = "quantity"
     signed = False
+
+
+_V = TypeVar("_V", bound=_ExactValue)
+
+
+def _make(cls: type[_V], value: Decimal, precision: int) -> _V:
+    """A value of ``cls`` from an exact ``value`` at ``precision`` (no checks); the two
+    concrete types are built directly (a call through ``cls`` costs an argument parse)."""
+    if cls is Price:
+        return cast(_V, Price(value, precision, _exact=True))
+    if cls is Quantity:
+        return cast(_V, Quantity(value, precision, _exact=True))
+    return cls(value, precision, _exact=True)
 
 
 freeze(Price, Quantity)

@@ -52,7 +52,7 @@ class ClientOrderIdGenerator:
         text = f"{self._prefix}-{self._next}"
         # A checked prefix, a dash and digits: only the length can be wrong.
         value = (
-            ClientOrderId._trusted(text)
+            ClientOrderId(text, _checked=True)
             if len(text) <= ClientOrderId.max_length
             else ClientOrderId(text)
         )
