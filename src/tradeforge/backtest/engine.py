@@ -150,6 +150,7 @@ class BacktestEngine(ReplayLoop):
         self._execute = self.venue.execute
         self._positions_by: dict[tuple[StrategyId, InstrumentId], Position] = {}
         self._step = 0
+        self._windows = 0
         self._last_close = np.full(len(instrument_ids), np.nan)
         # Parent orders (``backtest.algos``): ``algos`` serves ``submit_algo`` and keeps every
         # parent's report; ``_algos`` is the same runner while a parent runs, else None, so
@@ -185,7 +186,7 @@ class BacktestEngine(ReplayLoop):
     def run(self, progress: Progress | None = None) -> None:
         """Replay every feed to its end."""
         # The cyclic collector's full scans grow with the heap a long run builds (orders,
-        # events, positions): run it on the young generations once per window instead.
+        # events, positions): run it on the young generations every few windows instead.
         automatic = gc.isenabled()
         gc.disable()
         try:

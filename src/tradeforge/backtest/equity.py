@@ -152,6 +152,10 @@ class EquityRecorder:
             self._final[key] = (ts[-1:], equity[-1:], invested[-1:])
         self._steps_done += steps
 
+    def is_run_curve(self, strategy_id: StrategyId) -> bool:
+        """True when the strategy's curve is the whole run's (it is the run's only strategy)."""
+        return self._alone and strategy_id in self._per
+
     def curve(self, strategy_id: StrategyId | None = None) -> EquityCurve:
         """The recorded curve of one strategy, or of the whole run."""
         key = None if self._alone else strategy_id

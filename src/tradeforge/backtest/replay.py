@@ -2,8 +2,10 @@
 
 A window is a block of bars from every feed (see ``BarFeed``). One feed replays in a tight loop;
 several are merged by close time, and bars closing at the same time reach the venue together
-before any strategy sees one of them. After each window the equity curve of its bars is computed
-and the young generations of the garbage collector are collected.
+before any strategy sees one of them. After each window the equity curve of its bars is computed;
+every ``GC_EVERY`` windows the young generations of the garbage collector are collected (the
+engine turns automatic collection off for the run: the core makes no reference cycles, so this
+only bounds what user code's cycles may hold).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ __all__ = ["Progress", "ReplayLoop"]
 Progress = Callable[[int], None]
 _Closes = npt.NDArray[np.float64]
 
+GC_EVERY = 8
+"""Windows between two collections of the young generations (a 1,000,000-bar ``sma_cross``
+run leaves no cyclic garbage at all; each collection walks every object the windows made)."""
+
 
 class ReplayLoop:
     """Mixin of ``BacktestEngine``: the replay of its feeds."""
@@ -38,6 +44,7 @@ class ReplayLoop:
     _column: dict[InstrumentId, int]
     _subs: dict[int, tuple[tuple[Strategy, Callable[[BarRef], None]], ...]]
     _step: int
+    _windows: int
     _last_close: _Closes
 
     def _fail(self, strategy: Strategy, hook: str, exc: Exception) -> None:
@@ -180,4 +187,6 @@ class ReplayLoop:
         if len(filled):
             self._last_close = filled[-1].copy()
         self.equity.close_window(ts, filled)
-        gc.collect(1)
+        self._windows += 1
+        if self._windows % GC_EVERY == 0:
+            gc.collect(1)

@@ -330,16 +330,27 @@ def _result(
             )
         )
         s_curve = engine.equity.curve(sid)
+        s_equity = engine.equity_now(sid).amount
+        same = (  # a strategy alone in its run: the run's metrics are its own, computed once
+            len(group) == 1
+            and trades is engine.trades.trades
+            and engine.equity.is_run_curve(sid)
+            and s_cash == final_cash.amount
+            and s_equity == metrics.final_equity
+            and s_fees == engine.fees.amount
+        )
         per[sid] = StrategyResult(
             strategy_id=sid,
             trades=trades,
             equity=s_curve,
-            metrics=compute_metrics(
+            metrics=metrics
+            if same
+            else compute_metrics(
                 s_curve,
                 trades,
                 initial_cash=initial.amount,
                 final_cash=s_cash,
-                final_equity=engine.equity_now(sid).amount,
+                final_equity=s_equity,
                 fees=s_fees,
             ),
         )

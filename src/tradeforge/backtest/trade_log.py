@@ -92,7 +92,7 @@ class TradeLog(_Trades):
         self._fees: _Ints = array("q")
         # (instrument, strategy, pnl currency, fee currency) -> their numbers and precisions.
         self._keys: dict[
-            tuple[InstrumentId, StrategyId, Currency, Currency], tuple[int, int, int, int, int]
+            tuple[InstrumentId, StrategyId, Currency, Currency], tuple[int, int, int, int, int, int]
         ] = {}
 
     @staticmethod
@@ -118,12 +118,12 @@ class TradeLog(_Trades):
         fees: Money,
     ) -> None:
         """Record one closed round trip (notionals are sums of quantity x price)."""
-        key = (instrument.id, strategy_id, pnl.currency, fees.currency)
+        pnl_currency, fee_currency = pnl.currency, fees.currency
+        key = (instrument.id, strategy_id, pnl_currency, fee_currency)
         numbers = self._keys.get(key)
         if numbers is None:
             numbers = self._keys[key] = self._numbers(instrument, strategy_id, pnl, fees)
-        inst, strat, cur, fee_cur, size_p = numbers
-        notional_p = size_p + instrument.price_precision
+        inst, strat, cur, fee_cur, size_p, notional_p = numbers
         self._inst.append(inst)
         self._strat.append(strat)
         self._side.append(0 if side is PositionSide.LONG else 1)
@@ -134,8 +134,8 @@ class TradeLog(_Trades):
         qty = int(_scaleb(quantity, size_p))
         entry = int(_scaleb(entry_notional, notional_p))
         exit_ = int(_scaleb(exit_notional, notional_p))
-        pnl_raw = int(_scaleb(pnl.amount, pnl.currency.precision))
-        fees_raw = int(_scaleb(fees.amount, fees.currency.precision))
+        pnl_raw = int(_scaleb(pnl.amount, pnl_currency.precision))
+        fees_raw = int(_scaleb(fees.amount, fee_currency.precision))
         try:  # the common case: every amount fits in 64 bits
             self._qty.append(qty)
             self._entry_notional.append(entry)
@@ -161,7 +161,7 @@ class TradeLog(_Trades):
 
     def _numbers(
         self, instrument: Instrument, strategy_id: StrategyId, pnl: Money, fees: Money
-    ) -> tuple[int, int, int, int, int]:
+    ) -> tuple[int, int, int, int, int, int]:
         currencies, listed = self._currencies, self._currency_list
         return (
             self._number(self._instruments, self._instrument_list, instrument.id, instrument),
@@ -169,6 +169,7 @@ class TradeLog(_Trades):
             self._number(currencies, listed, pnl.currency, pnl.currency),
             self._number(currencies, listed, fees.currency, fees.currency),
             instrument.size_precision,
+            instrument.size_precision + instrument.price_precision,  # of a notional
         )
 
     def _build(self, i: int) -> RoundTrip:
