@@ -41,6 +41,7 @@ MODULES: tuple[str, ...] = (
     "tradeforge.backtest.venue_account",
     "tradeforge.backtest.working_order",
     "tradeforge.bus.memory",
+    "tradeforge.bus.replay_clock",
     "tradeforge.domain.enums",
     "tradeforge.domain.exact",
     "tradeforge.domain.identifiers",

@@ -94,38 +94,39 @@ class Clock(Protocol):
         ...
 
 
-def _require_int(name: str, field: str, value: object) -> None:
+def _require_int(name: str, field: str, value: object) -> int:
     if type(value) is not int:
         raise InvalidTimer(name, f"{field} must be an int of nanoseconds, got {value!r}")
+    return value
 
 
-def _check_name(name: str, existing: Container[str]) -> None:
+def _check_name(name: object, existing: Container[str]) -> str:
     if not isinstance(name, str) or not name:
         raise InvalidTimer(repr(name), "name must be a non-empty str")
     if name in existing:
         raise InvalidTimer(name, "a timer or alert with this name is already set")
+    return name
 
 
 def check_timer(
-    name: str,
-    interval_ns: int,
+    name: object,
+    interval_ns: object,
     *,
-    start_ns: int | None,
-    stop_ns: int | None,
+    start_ns: object,
+    stop_ns: object,
     now_ns: int,
     existing: Container[str],
 ) -> int:
-    """Validate ``set_timer`` arguments and return the time of the first fire."""
-    _check_name(name, existing)
-    _require_int(name, "interval_ns", interval_ns)
-    if interval_ns <= 0:
-        raise InvalidTimer(name, f"interval_ns must be positive, got {interval_ns}")
-    if start_ns is not None:
-        _require_int(name, "start_ns", start_ns)
-    start = now_ns if start_ns is None else start_ns
-    first = start + interval_ns
+    """Validate ``set_timer`` arguments (any objects: a wrong type is ``InvalidTimer``) and
+    return the time of the first fire."""
+    name = _check_name(name, existing)
+    interval = _require_int(name, "interval_ns", interval_ns)
+    if interval <= 0:
+        raise InvalidTimer(name, f"interval_ns must be positive, got {interval}")
+    start = now_ns if start_ns is None else _require_int(name, "start_ns", start_ns)
+    first = start + interval
     if stop_ns is not None:
-        _require_int(name, "stop_ns", stop_ns)
+        stop_ns = _require_int(name, "stop_ns", stop_ns)
         if stop_ns < start:
             raise InvalidTimer(name, f"stop_ns {stop_ns} is before start_ns {start}")
         if stop_ns < first:
@@ -137,9 +138,9 @@ def check_timer(
     return first
 
 
-def check_alert(name: str, alert_ns: int, *, now_ns: int, existing: Container[str]) -> None:
-    """Validate ``set_time_alert`` arguments."""
-    _check_name(name, existing)
-    _require_int(name, "alert_ns", alert_ns)
+def check_alert(name: object, alert_ns: object, *, now_ns: int, existing: Container[str]) -> None:
+    """Validate ``set_time_alert`` arguments (any objects: a wrong type is ``InvalidTimer``)."""
+    name = _check_name(name, existing)
+    alert_ns = _require_int(name, "alert_ns", alert_ns)
     if alert_ns < now_ns:
         raise InvalidTimer(name, f"alert_ns {alert_ns} is in the past (now {now_ns})")

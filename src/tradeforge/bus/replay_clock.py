@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from tradeforge.bus.clock import TimeEvent, TimeEventCallback, check_alert, check_timer, ns_to_utc
 from tradeforge.bus.errors import ClockError, UnknownTimer
@@ -52,14 +53,17 @@ class ReplayClock:
 
     def set_timer(
         self,
-        name: str,
-        interval_ns: int,
+        name: object,
+        interval_ns: object,
         callback: TimeEventCallback,
         *,
-        start_ns: int | None = None,
-        stop_ns: int | None = None,
+        start_ns: object = None,
+        stop_ns: object = None,
     ) -> None:
-        """Set a repeating timer; see :meth:`Clock.set_timer`."""
+        """Set a repeating timer; see :meth:`Clock.set_timer`.
+
+        The arguments are typed ``object`` (this module is compiled, and mypyc would refuse a
+        wrong type before the body runs): a bad one is ``InvalidTimer`` naming the timer."""
         first = check_timer(
             name,
             interval_ns,
@@ -68,12 +72,22 @@ class ReplayClock:
             now_ns=self._now,
             existing=self._timers,
         )
-        self._add(_Timer(name, interval_ns, stop_ns, callback, self._take_order()), first)
+        # Checked above: a str name and int times.
+        timer = _Timer(
+            cast(str, name),
+            cast(int, interval_ns),
+            cast("int | None", stop_ns),
+            callback,
+            self._take_order(),
+        )
+        self._add(timer, first)
 
-    def set_time_alert(self, name: str, alert_ns: int, callback: TimeEventCallback) -> None:
+    def set_time_alert(self, name: object, alert_ns: object, callback: TimeEventCallback) -> None:
         """Set a one-shot alert; one due now fires on the next ``advance_to``."""
         check_alert(name, alert_ns, now_ns=self._now, existing=self._timers)
-        self._add(_Timer(name, 0, None, callback, self._take_order()), alert_ns)
+        self._add(
+            _Timer(cast(str, name), 0, None, callback, self._take_order()), cast(int, alert_ns)
+        )
 
     def cancel_timer(self, name: str) -> None:
         """Cancel timer or alert ``name``; raises ``UnknownTimer`` if it is not set."""
