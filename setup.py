@@ -2,7 +2,8 @@
 
 ``pyproject.toml`` holds the package metadata; this file only adds the compiled modules. The
 modules in ``tradeforge._native.MODULES`` (matching engine, simulated venue, backtest engine,
-order manager, pre-trade risk, order and position state, the in-memory bus) are plain, strictly
+order manager, pre-trade risk, order and position state, the in-memory bus and replay clock, the
+value types and their arithmetic, the enums) are plain, strictly
 typed Python that mypyc turns into C extensions beside their sources; nothing about them changes
 for a reader or a caller. ``make install`` builds them in place
 (``TRADEFORGE_NATIVE=1 python setup.py build_ext --inplace``) and writes a manifest of the

@@ -9,6 +9,12 @@ these modules is imported, compares the digests and, if any source changed (or
 call each other directly in C, so a mix would run the old code of the compiled half.
 
 ``status()`` says which it is ("compiled", "pure Python", or why the build is not used).
+
+Not compiled: modules of msgspec structs with subclasses (instruments, order specs, events,
+commands): mypyc builds such a subclass without its class keywords (``kw_only=True`` is lost, and
+msgspec then refuses the class), so they stay interpreted. Compiled functions taking user input
+type it ``object`` and check it themselves, so a wrong type is ``InvalidValue`` (mypyc would
+raise ``TypeError`` on a declared type before the body runs).
 """
 
 from __future__ import annotations
