@@ -454,7 +454,7 @@ class BacktestEngine(ReplayLoop):
 
     def strategy_fees(self, strategy_id: StrategyId) -> Decimal:
         """Commissions the strategy's fills paid, in the base currency."""
-        return self._fees_by.get(strategy_id, Decimal(0))
+        return self._fees_by.get(strategy_id, _ZERO)
 
     def last_price(self, instrument_id: InstrumentId) -> Price | None:
         """The last price the venue saw."""

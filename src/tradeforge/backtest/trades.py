@@ -24,6 +24,8 @@ from tradeforge.domain.exact import ROUNDING
 
 __all__ = ["TradeRecorder"]
 
+_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+
 
 class _Open:
     __slots__ = (
@@ -40,10 +42,10 @@ class _Open:
     def __init__(self, side: PositionSide, ts: int, fee: Money, pnl: Money) -> None:
         self.side = side
         self.ts = ts
-        self.entry_notional = Decimal(0)
-        self.entry_qty = Decimal(0)
-        self.exit_notional = Decimal(0)
-        self.exit_qty = Decimal(0)
+        self.entry_notional = _ZERO
+        self.entry_qty = _ZERO
+        self.exit_notional = _ZERO
+        self.exit_qty = _ZERO
         self.fees = fee
         self.pnl = pnl
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, Context, Decimal, InvalidOperation, Overflow
 
 from tradeforge.backtest.matching import MatchingEngine
 from tradeforge.backtest.models import FillModel, LatencyModel
@@ -56,11 +56,16 @@ from tradeforge.domain import (
     TradeId,
     Venue,
 )
+from tradeforge.domain.exact import quantum
 from tradeforge.domain.notional import fill_amounts
 from tradeforge.domain.orders.spec import OrderIds
 from tradeforge.strategy import BarLike
 
 __all__ = ["SimulatedVenue"]
+
+_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+# Funds to lock are rounded up, in the exact arithmetic's precision.
+_UP = Context(prec=60, rounding=ROUND_CEILING, traps=[InvalidOperation, Overflow])
 
 Emit = Callable[[Message], None]
 
@@ -74,7 +79,7 @@ class _Terms:
         self.account_type = account.type
         self.spot = not account.uses_margin(inst.kind)
         self.multiplier = inst.multiplier.as_decimal()
-        self.buy_factor = 1 + max(inst.taker_fee, inst.maker_fee, Decimal(0))
+        self.buy_factor = 1 + max(inst.taker_fee, inst.maker_fee, _ZERO)
         self.quote = inst.quote_currency
         self.quote_step = Decimal(1).scaleb(-inst.quote_currency.precision)
         self.base = inst.base_currency if isinstance(inst, CurrencyPair) else None
@@ -112,7 +117,7 @@ class SimulatedVenue:
         self._positions = PositionBook(
             PositionMode.NETTING, self.instruments, account_id=account.id
         )
-        self._net: dict[InstrumentId, Decimal] = dict.fromkeys(self.instruments, Decimal(0))
+        self._net: dict[InstrumentId, Decimal] = dict.fromkeys(self.instruments, _ZERO)
         self._trade_ids = itertools.count(1)
         self._trade_prefix = f"{venue.value}-T"
         # What funds checks need of each instrument, worked out once.
@@ -335,27 +340,27 @@ class SimulatedVenue:
             # A cash account's spot fill, with the instrument's constants worked out once.
             if is_buy:
                 amount = qty * terms.multiplier * price * terms.buy_factor
-                return terms.quote, amount.quantize(terms.quote_step, rounding=ROUND_CEILING)
+                return terms.quote, _UP.quantize(amount, terms.quote_step)
             if terms.base is not None:
                 return terms.base, qty
-            return terms.quote, Decimal(0)
+            return terms.quote, _ZERO
         if self.account.uses_margin(inst.kind):
             # In the settlement currency; inverse contracts' notional is in the base.
             notional = inst.notional(Quantity(qty), Price(price)).amount
-            margin = Decimal(0) if reduce_only else notional / self.account.leverage
-            amount = margin + notional * max(inst.taker_fee, Decimal(0))
+            margin = _ZERO if reduce_only else notional / self.account.leverage
+            amount = margin + notional * max(inst.taker_fee, _ZERO)
             return inst.settlement_currency, self._up(amount, inst.settlement_currency)
         notional = qty * inst.multiplier.as_decimal() * price
         if is_buy:
-            amount = notional * (1 + max(inst.taker_fee, inst.maker_fee, Decimal(0)))
+            amount = notional * (1 + max(inst.taker_fee, inst.maker_fee, _ZERO))
             return inst.quote_currency, self._up(amount, inst.quote_currency)
         if isinstance(inst, CurrencyPair):
             return inst.base_currency, qty
-        return inst.quote_currency, Decimal(0)  # selling held shares locks no cash
+        return inst.quote_currency, _ZERO  # selling held shares locks no cash
 
     @staticmethod
     def _up(amount: Decimal, currency: Currency) -> Decimal:
-        return amount.quantize(Decimal(1).scaleb(-currency.precision), rounding=ROUND_CEILING)
+        return _UP.quantize(amount, quantum(currency.precision))
 
     # --------------------------------------------------------- market data
     def on_bar(self, instrument_id: InstrumentId, bar: BarLike) -> None:

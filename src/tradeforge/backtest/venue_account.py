@@ -25,6 +25,8 @@ from tradeforge.domain import (
 
 __all__ = ["VenueAccount"]
 
+_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+
 
 class _Lock:
     __slots__ = ("amount", "currency", "members")
@@ -55,16 +57,16 @@ class VenueAccount:
         self._locked: dict[Currency, Decimal] = {}
         self._locks: dict[str, _Lock] = {}
         for money in balances:
-            self._total[money.currency] = self._total.get(money.currency, Decimal(0)) + money.amount
-            self._locked.setdefault(money.currency, Decimal(0))
+            self._total[money.currency] = self._total.get(money.currency, _ZERO) + money.amount
+            self._locked.setdefault(money.currency, _ZERO)
 
     def total(self, currency: Currency) -> Decimal:
         """Total balance in ``currency``."""
-        return self._total.get(currency, Decimal(0))
+        return self._total.get(currency, _ZERO)
 
     def free(self, currency: Currency) -> Decimal:
         """Balance not locked by open orders."""
-        return self._total.get(currency, Decimal(0)) - self._locked.get(currency, Decimal(0))
+        return self._total.get(currency, _ZERO) - self._locked.get(currency, _ZERO)
 
     def currencies(self) -> list[Currency]:
         """Currencies the account has held, in first-seen order."""
@@ -75,7 +77,7 @@ class VenueAccount:
         """Lock ``amount`` under ``key`` if it is free; a second lock under an existing key joins
         it (an OCO group) and raises it to the larger amount. False when funds are short."""
         existing = self._locks.get(key)
-        extra = amount if existing is None else max(Decimal(0), amount - existing.amount)
+        extra = amount if existing is None else max(_ZERO, amount - existing.amount)
         if extra > self.free(currency):
             return False
         if existing is None:
@@ -83,7 +85,7 @@ class VenueAccount:
         else:
             existing.amount += extra
             existing.members += 1
-        self._locked[currency] = self._locked.get(currency, Decimal(0)) + extra
+        self._locked[currency] = self._locked.get(currency, _ZERO) + extra
         return True
 
     def can_relock(self, key: str, amount: Decimal) -> bool:
@@ -128,7 +130,7 @@ class VenueAccount:
     def locked_under(self, key: str) -> Decimal:
         """What is still locked under ``key``."""
         lock = self._locks.get(key)
-        return lock.amount if lock is not None else Decimal(0)
+        return lock.amount if lock is not None else _ZERO
 
     # ----------------------------------------------------------- settlement
     def settle_spot(
@@ -157,8 +159,8 @@ class VenueAccount:
         )
 
     def _add(self, currency: Currency, amount: Decimal) -> None:
-        self._total[currency] = self._total.get(currency, Decimal(0)) + amount
-        self._locked.setdefault(currency, Decimal(0))
+        self._total[currency] = self._total.get(currency, _ZERO) + amount
+        self._locked.setdefault(currency, _ZERO)
 
     def _settle_spot_pair(
         self,
@@ -188,7 +190,7 @@ class VenueAccount:
     def balance(self, currency: Currency) -> AccountBalance:
         """The balance in ``currency`` as a domain value."""
         total = Money.rounded(self.total(currency), currency)
-        locked = Money.rounded(self._locked.get(currency, Decimal(0)), currency)
+        locked = Money.rounded(self._locked.get(currency, _ZERO), currency)
         return AccountBalance(total=total, locked=locked, free=total - locked)
 
     def to_event(

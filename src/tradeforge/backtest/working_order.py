@@ -20,6 +20,8 @@ from tradeforge.domain import (
 
 __all__ = ["WorkingOrder"]
 
+_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+
 _HUNDRED = Decimal(100)
 
 
@@ -53,7 +55,7 @@ class WorkingOrder:
         self.is_buy = spec.is_buy
         self.order_type = spec.order_type
         self.quantity = spec.quantity.as_decimal()
-        self.filled = Decimal(0)
+        self.filled = _ZERO
         self.price = spec.price.as_decimal() if spec.price is not None else None
         given = spec.trigger_price.as_decimal() if spec.trigger_price is not None else None
         trailing = spec.order_type is OrderType.TRAILING_STOP

@@ -93,7 +93,7 @@ def fit_precision(field: str, value: Decimal, precision: int) -> Decimal:
     if not 0 <= precision <= MAX_PRECISION:
         raise InvalidValue(f"{field} precision must be 0..{MAX_PRECISION}, got {precision}")
     try:
-        exact = value.quantize(_QUANTA[precision], context=EXACT)
+        exact = EXACT.quantize(value, _QUANTA[precision])
     except Inexact:
         raise InvalidValue(
             f"{field} {value} has more than {precision} decimals (precision {precision})"

@@ -174,7 +174,12 @@ class Money:
             if type(amount) is Decimal and amount.is_finite()
             else to_decimal("money amount", amount)
         )
-        exact = value.quantize(_QUANTA[currency._precision], rounding=rounding, context=ROUNDING)
+        quantum_ = _QUANTA[currency._precision]
+        exact = (
+            ROUNDING.quantize(value, quantum_)  # ROUNDING's own mode: no keyword arguments
+            if rounding == ROUND_HALF_EVEN
+            else value.quantize(quantum_, rounding=rounding, context=ROUNDING)
+        )
         return _money(exact, currency)
 
     @classmethod

@@ -40,9 +40,7 @@ def notional(
 ) -> Money:
     """``raw_notional`` rounded to the settlement currency."""
     currency = inst.settlement_currency
-    raw = raw_notional(inst, quantity, price).quantize(
-        quantum(currency.precision), rounding=rounding, context=ROUNDING
-    )
+    raw = _rounded(raw_notional(inst, quantity, price), currency.precision, rounding)
     return Money(raw, currency, _exact=True)
 
 
@@ -63,14 +61,19 @@ def fill_amounts(
     """(notional, fee) of one fill, from one notional: what ``notional`` and ``fee`` give."""
     raw = raw_notional(inst, quantity, price)
     currency = inst.settlement_currency
-    rounded = raw.quantize(quantum(currency.precision), rounding=ROUND_HALF_EVEN, context=ROUNDING)
+    rounded = _rounded(raw, currency.precision, ROUND_HALF_EVEN)
     return Money(rounded, currency, _exact=True), _fee_of(inst, raw, liquidity, ROUND_HALF_EVEN)
 
 
 def _fee_of(inst: Instrument, raw: Decimal, liquidity: LiquiditySide, rounding: str) -> Money:
     rate = inst.maker_fee if liquidity is LiquiditySide.MAKER else inst.taker_fee
     currency = inst.settlement_currency
-    amount = ROUNDING.multiply(raw, rate).quantize(
-        quantum(currency.precision), rounding=rounding, context=ROUNDING
+    return Money(
+        _rounded(ROUNDING.multiply(raw, rate), currency.precision, rounding), currency, _exact=True
     )
-    return Money(amount, currency, _exact=True)
+
+
+def _rounded(value: Decimal, precision: int, rounding: str) -> Decimal:
+    if rounding == ROUND_HALF_EVEN:  # ROUNDING's own mode: no keyword arguments to pass
+        return ROUNDING.quantize(value, quantum(precision))
+    return value.quantize(quantum(precision), rounding=rounding, context=ROUNDING)

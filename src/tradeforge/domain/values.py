@@ -193,7 +193,7 @@ def _scalar(other: object) -> Decimal | None:
 def _at_precision(field: str, signed: bool, value: Decimal, precision: int) -> Decimal:
     if 0 <= precision <= MAX_PRECISION:
         try:
-            exact = value.quantize(_QUANTA[precision], context=EXACT)
+            exact = EXACT.quantize(value, _QUANTA[precision])
         except ArithmeticError:
             exact = fit_precision(field, value, precision)  # raises the right message
         if not exact:

@@ -48,6 +48,8 @@ from tradeforge.domain.values import Price, Quantity
 
 __all__ = ["Order"]
 
+_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+
 _S = OrderStatus
 _PENDING = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL})
 # Where a partial fill leaves an order that is waiting on a cancel/modify or already closed.
@@ -97,7 +99,7 @@ class Order:
         self.events: list[OrderEvent] = [init]
         self.ts_init: int = init.ts_init
         self.ts_last: int = init.ts_event
-        self._filled_notional = Decimal(0)
+        self._filled_notional = _ZERO
         self._trade_ids: set[TradeId] = set()
         self._status_before_pending: OrderStatus | None = None
 
