@@ -71,7 +71,7 @@ class BarFeed:
         self._size_precision = instrument.size_precision
         self.ts_close_array: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.close_array: npt.NDArray[np.float64] = np.empty(0)
-        self.ts_close: list[int] = []
+        self.nanos = timeframe.nanos  # a bar closes this long after it opens
         self.ts_open: list[int] = []
         self.close: list[float] = []
         self.block = BarBlock(self, {})
@@ -126,7 +126,6 @@ class BarFeed:
         self.ts_close_array = ts + self.timeframe.nanos
         self.close_array = columns["close"]
         self.ts_open = ts.tolist()
-        self.ts_close = self.ts_close_array.tolist()
         self.close = columns["close"].tolist()
         self.block = BarBlock(self, columns)
         self.pos, self.n = start, len(self.ts_open)
@@ -215,11 +214,11 @@ class BarBlock:
     the start (the replay reads them at every bar); opens, highs, lows and volumes become
     lists when first read (most bars are never looked at that closely)."""
 
-    __slots__ = ("_columns", "_lists", "close", "feed", "ts_close", "ts_open")
+    __slots__ = ("_columns", "_lists", "close", "feed", "nanos", "ts_open")
 
     def __init__(self, feed: BarFeed, columns: _Columns) -> None:
         self.feed = feed
-        self.ts_open, self.ts_close = feed.ts_open, feed.ts_close
+        self.ts_open, self.nanos = feed.ts_open, feed.nanos
         self.close = feed.close
         self._columns = columns
         self._lists: dict[str, list[float]] = {}
@@ -274,12 +273,12 @@ class BarRef:
     @property
     def ts_event(self) -> int:
         """Close time (UTC ns)."""
-        return self._b.ts_close[self._i]
+        return self._b.ts_open[self._i] + self._b.nanos
 
     @property
     def ts_init(self) -> int:
         """Same as ``ts_event`` in a replay."""
-        return self._b.ts_close[self._i]
+        return self._b.ts_open[self._i] + self._b.nanos
 
     @property
     def ts_open(self) -> int:
@@ -328,6 +327,6 @@ class BarRef:
     def __repr__(self) -> str:
         b, i = self._b, self._i
         return (
-            f"BarRef({b.feed.instrument_id} {b.feed.timeframe} close_ts={b.ts_close[i]} "
+            f"BarRef({b.feed.instrument_id} {b.feed.timeframe} close_ts={b.ts_open[i] + b.nanos} "
             f"o={b.open[i]} h={b.high[i]} l={b.low[i]} c={b.close[i]} v={b.volume[i]})"
         )

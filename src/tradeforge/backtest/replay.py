@@ -52,7 +52,7 @@ class ReplayLoop:
 
     def _window(self, active: list[int], progress: Progress | None) -> None:
         feeds = self.feeds
-        horizon = min(feeds[k].ts_close[feeds[k].n - 1] for k in active)
+        horizon = min(feeds[k].ts_open[feeds[k].n - 1] + feeds[k].nanos for k in active)
         if len(active) == 1:
             k = active[0]
             feed = feeds[k]
@@ -77,7 +77,7 @@ class ReplayLoop:
         # ``on_bar`` would do, without the call.
         working = engine._orders
         cursor = feed.cursor
-        ts_open, ts_close = feed.ts_open, feed.ts_close
+        ts_open, nanos = feed.ts_open, feed.nanos
         clock = self.clock
         advance = clock.advance_to
         # With no timer or alert set, advancing a ``ReplayClock`` only moves its time: that is
@@ -95,7 +95,7 @@ class ReplayLoop:
                 on_bar(bar)
             else:
                 engine._idle_bar = bar
-            now = ts_close[i]
+            now = ts_open[i] + nanos
             if timers is None or timers:
                 if not clock.idle:
                     advance(now - 1)  # and so do timers inside the bar: it has not closed yet
@@ -117,7 +117,8 @@ class ReplayLoop:
         parts_ts, parts_feed, parts_row = [], [], []
         for k in active:
             feed = feeds[k]
-            hi = bisect.bisect_right(feed.ts_close, horizon, feed.pos)
+            # Bars closing by the horizon: those opening by horizon - nanos.
+            hi = bisect.bisect_right(feed.ts_open, horizon - feed.nanos, feed.pos)
             parts_ts.append(feed.ts_close_array[feed.pos : hi])
             parts_feed.append(np.full(hi - feed.pos, k, dtype=np.int64))
             parts_row.append(np.arange(feed.pos, hi, dtype=np.int64))
@@ -140,7 +141,7 @@ class ReplayLoop:
             start = end
         for k in active:
             feed = feeds[k]
-            feed.pos = bisect.bisect_right(feed.ts_close, horizon, feed.pos)
+            feed.pos = bisect.bisect_right(feed.ts_open, horizon - feed.nanos, feed.pos)
         return ts_sorted, closes, len(order)
 
     def _replay_group(
@@ -160,7 +161,8 @@ class ReplayLoop:
             bars.append(bar)
             self.venue.engines[feed.instrument_id].on_bar(bar)
             closes[step, self._column[feed.instrument_id]] = feed.close[i]
-        closed = feeds[keys[start][0]].ts_close[keys[start][1]]
+        first = feeds[keys[start][0]]
+        closed = first.ts_open[keys[start][1]] + first.nanos
         if closed - 1 > clock.timestamp_ns():
             clock.advance_to(closed - 1)  # timers inside the bars still see the previous ones
         for step in range(start, end):

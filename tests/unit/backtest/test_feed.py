@@ -52,7 +52,8 @@ def test_history_is_replayed_in_time_aligned_blocks_whatever_the_chunks(
 
     assert (f.pos, f.n, f.rows_seen) == (0, 40, 40)
     assert f.ts_open == straddle.ts[:40].tolist()
-    assert f.ts_close == (straddle.ts[:40] + MINUTE).tolist()
+    assert f.ts_close_array.tolist() == (straddle.ts[:40] + MINUTE).tolist()
+    assert f.nanos == MINUTE
     assert f.close == straddle.close[:40].tolist()
 
 

@@ -156,14 +156,14 @@ def test_venue_must_be_upper_case() -> None:
 def test_ids_are_immutable(id_type: type[ClientOrderId]) -> None:
     identifier = id_type("A-1")
 
-    with pytest.raises(AttributeError, match="immutable|not writable"):
+    with pytest.raises(AttributeError, match=r"immutable|not writable"):
         identifier._value = "B-2"
 
 
 def test_instrument_id_is_immutable() -> None:
     instrument_id = InstrumentId.from_str("BTC/USDT.BINANCE")
 
-    with pytest.raises(AttributeError, match="immutable|not writable"):
+    with pytest.raises(AttributeError, match=r"immutable|not writable"):
         instrument_id._venue = Venue("OTHER")
 
 

@@ -257,7 +257,7 @@ def test_zero_is_falsy_at_any_precision() -> None:
 def test_values_are_immutable(value_type: type[Price]) -> None:
     value = value_type("1.5")
 
-    with pytest.raises(AttributeError, match="immutable|not writable"):
+    with pytest.raises(AttributeError, match=r"immutable|not writable"):
         value._value = Decimal(2)
     with pytest.raises(AttributeError):
         value.extra = 1

@@ -103,10 +103,18 @@ class OrderFactory:
         tags: tuple[str, ...] = (),
     ) -> OrderSpec:
         """A market order."""
-        return self._spec(
-            instrument_id, side, OrderType.MARKET, quantity,
-            time_in_force=time_in_force, reduce_only=reduce_only, tags=tags,
-        )  # fmt: skip
+        # Built in one call (no keyword dict through ``_spec``): the commonest order.
+        return OrderSpec(
+            client_order_id=self._ids.next_id(),
+            strategy_id=self._strategy_id,
+            instrument_id=instrument_id,
+            side=side,
+            order_type=OrderType.MARKET,
+            quantity=quantity,
+            time_in_force=time_in_force,
+            reduce_only=reduce_only,
+            tags=tags,
+        )
 
     def limit(
         self,
