@@ -6,6 +6,7 @@ pre-trade risk (a refusal is answered, nothing changes)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -254,7 +255,19 @@ def test_strategies_added_at_run_time_come_back_after_a_restart(tmp_path: Path) 
         db.dispose()
 
         again, db2 = make_node(tmp_path, clock)
+        venue = again.venues[IID.venue]
+        streams: list[InstrumentId] = []
+        real_trades = venue.trades
+
+        def counted(iid: InstrumentId) -> AsyncIterator[TradeTick]:
+            streams.append(iid)
+            return real_trades(iid)
+
+        venue.trades = counted  # type: ignore[method-assign,assignment]
         await again.start()
+        # Each instrument is streamed once, the restarted strategy's included (its feed is
+        # added as it comes back, while the node already runs, and with the node's feeds).
+        assert streams == [IID]
         assert [s.id.value for s in again.strategies] == ["keep-run", "keep-stop"]
         assert again.is_running(StrategyId("keep-run"))
         assert not again.is_running(StrategyId("keep-stop"))
