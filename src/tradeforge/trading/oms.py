@@ -56,7 +56,9 @@ class OrderManager:
             raise UnknownOrder(f"event for unknown order {event.client_order_id}: {event!r}")
         order.apply(event)
         if order.is_closed:
-            self._open.get(order.strategy_id, {}).pop(order.client_order_id, None)
+            mine = self._open.get(order.strategy_id)
+            if mine is not None:
+                mine.pop(order.client_order_id, None)
             self._retire(order)
         return order
 
@@ -64,10 +66,13 @@ class OrderManager:
         keep = self._keep_closed
         if keep is None:
             return
-        self._closed[order.client_order_id] = None
-        self._closed.move_to_end(order.client_order_id)
-        while len(self._closed) > keep:
-            old, _ = self._closed.popitem(last=False)
+        closed, order_id = self._closed, order.client_order_id
+        if order_id in closed:  # closed again (e.g. a late fill): now the most recent
+            closed.move_to_end(order_id)
+        else:
+            closed[order_id] = None
+        while len(closed) > keep:
+            old, _ = closed.popitem(False)  # the oldest (positional: no keyword dict)
             del self._orders[old]
 
     def get(self, client_order_id: ClientOrderId) -> Order | None:
