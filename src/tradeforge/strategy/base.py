@@ -84,6 +84,9 @@ class Strategy:
         )
         self._bound_instruments: tuple[InstrumentId, ...] | None = None
         self._ctx: StrategyContext | None = None
+        # The first bound instrument, read by the order helpers on every call (the properties
+        # behind ``instrument_id`` are three calls of interpreted code).
+        self._primary: InstrumentId | None = None
 
     # ------------------------------------------------------------- lifecycle
     def check_params(self) -> None:
@@ -100,6 +103,7 @@ class Strategy:
         # The run's instruments when none were configured; the strategy object itself keeps
         # its configuration, so it can run again elsewhere.
         self._bound_instruments = self.configured_instruments or tuple(instruments)
+        self._primary = self._bound_instruments[0] if self._bound_instruments else None
 
     @property
     def ctx(self) -> StrategyContext:
@@ -186,7 +190,8 @@ class Strategy:
 
     def position_qty(self, instrument_id: InstrumentId | None = None) -> Decimal:
         """Signed open quantity in an instrument (0 when flat)."""
-        return self.ctx.position_qty(instrument_id or self.instrument_id)
+        ctx = self._ctx or self.ctx
+        return ctx.position_qty(instrument_id or self._primary or self.instrument_id)
 
     def buy(
         self,
@@ -219,8 +224,8 @@ class Strategy:
 
         Not reduce-only at the venue: the venue sees the account's net position, which other
         strategies share, while this closes the strategy's own quantity exactly."""
-        iid = instrument_id or self.instrument_id
-        qty = self.ctx.position_qty(iid)
+        iid = instrument_id or self._primary or self.instrument_id
+        qty = (self._ctx or self.ctx).position_qty(iid)
         if not qty:
             return None
         side = OrderSide.SELL if qty > 0 else OrderSide.BUY
@@ -236,18 +241,15 @@ class Strategy:
         tif: TimeInForce = TimeInForce.GTC,
         reduce_only: bool = False,
     ) -> ClientOrderId:
-        iid = instrument_id or self.instrument_id
-        qty = (
-            quantity
-            if isinstance(quantity, Quantity)
-            else self.ctx.instrument(iid).make_qty(quantity)
-        )
-        factory = self.ctx.orders
+        iid = instrument_id or self._primary or self.instrument_id
+        ctx = self._ctx or self.ctx
+        qty = quantity if isinstance(quantity, Quantity) else ctx.instrument(iid).make_qty(quantity)
+        factory = ctx.orders
         if price is None:
             spec = factory.market(iid, side, qty, time_in_force=tif, reduce_only=reduce_only)
         else:
             spec = factory.limit(iid, side, qty, price, time_in_force=tif, reduce_only=reduce_only)
-        return self.ctx.submit(spec)
+        return ctx.submit(spec)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id}, {self._params})"
