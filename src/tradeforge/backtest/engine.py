@@ -69,6 +69,7 @@ _log = structlog.get_logger("tradeforge.backtest")
 _Denial = tuple[DenyReason, str]
 _Hook = Callable[[Any], None]
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 def _own_hook(strategy: Strategy, name: str) -> _Hook | None:
@@ -265,12 +266,12 @@ class BacktestEngine(ReplayLoop):
             fees_by[sid] = fees_by.get(sid, _ZERO) + paid
         self.fills += 1
         qty = position.signed_qty
-        cost = position.cost.amount if qty >= 0 else -position.cost.amount
+        cost = position.cost.amount if qty >= _ZERO else -position.cost.amount
         multiplier = position.instrument.multiplier.as_decimal()
         self.equity.update(
             sid,
             iid,
-            signed_qty=float(qty if multiplier == 1 else qty * multiplier),
+            signed_qty=float(qty if multiplier == _ONE else qty * multiplier),
             signed_cost=float(cost),
             cash_delta=float(realized.amount - paid),
             step=self._step,

@@ -37,6 +37,8 @@ from tradeforge.strategy import BarLike
 
 __all__ = ["MatchingEngine"]
 
+_ZERO = Decimal(0)  # compared with a Decimal, not an int (which would be converted each time)
+
 _DAY_NS = 86_400_000_000_000
 
 
@@ -423,7 +425,7 @@ class MatchingEngine(PathWalking):
                 self._close(order, "FOK not fillable in full", ts)
                 return
             qty = capacity
-        if qty <= 0:
+        if qty <= _ZERO:
             return
         if liquidity is TAKER:
             price = self.fill_model.slippage.apply(
@@ -438,7 +440,7 @@ class MatchingEngine(PathWalking):
         order.filled += qty
         if capacity is not None:
             self._capacity = capacity - qty
-        done = order.leaves <= 0
+        done = order.leaves <= _ZERO
         if done:  # off the book before anyone hears of the fill (and reacts to it)
             del self._orders[order.id]
         self._listener.order_filled(order, qty, price, liquidity, ts)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from tradeforge.domain import Instrument, OrderSpec, Price, RejectReason
+from tradeforge.domain import Instrument, OrderSpec, RejectReason
 from tradeforge.domain.exact import EXACT
+from tradeforge.domain.notional import notional as notional_of
 
 __all__ = ["Rejection", "venue_rejection"]
 
@@ -29,11 +30,12 @@ def venue_rejection(
     inst = instrument
     if spec.instrument_id is not inst.id and spec.instrument_id != inst.id:
         return RejectReason.UNKNOWN_INSTRUMENT, f"{spec.instrument_id} is not traded here"
-    for label, value in (("price", spec.price), ("trigger price", spec.trigger_price)):
-        if value is not None and not inst.is_on_tick(value):
-            return RejectReason.PRICE_OFF_TICK, (
-                f"{label} {value} is not a multiple of tick size {inst.tick_size}"
-            )
+    if spec.price is not None or spec.trigger_price is not None:
+        for label, value in (("price", spec.price), ("trigger price", spec.trigger_price)):
+            if value is not None and not inst.is_on_tick(value):
+                return RejectReason.PRICE_OFF_TICK, (
+                    f"{label} {value} is not a multiple of tick size {inst.tick_size}"
+                )
     qty = spec.quantity
     size = qty.as_decimal()
     if _remainder(size, inst.lot_size.as_decimal()):
@@ -50,7 +52,7 @@ def venue_rejection(
         limit = spec.price or spec.trigger_price
         price = limit.as_decimal() if limit is not None else reference(spec.is_buy)
         if price is not None:
-            notional = inst.notional(qty, Price(price))
+            notional = notional_of(inst, size, price)
             if notional < minimum:
                 return RejectReason.BELOW_MIN_NOTIONAL, f"notional {notional} < min {minimum}"
     if spec.expire_time_ns is not None and spec.expire_time_ns <= ts:

@@ -65,7 +65,7 @@ class TradeRecorder:
         px = fill.last_px.as_decimal()
         is_buy = fill.order_side is OrderSide.BUY
         fee = fill.commission
-        increases = not before or (before > 0) == is_buy
+        increases = not before or (before > _ZERO) == is_buy
         if increases:
             trade = self._open.get(key)
             if trade is None:

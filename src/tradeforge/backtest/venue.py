@@ -538,7 +538,7 @@ class SimulatedVenue:
             )
             account.use(key, amount + fee.amount if is_buy else quantity)
             self._net[inst.id] += quantity if is_buy else -quantity
-            if order.quantity - order.filled <= 0:
+            if order.quantity - order.filled <= _ZERO:
                 account.release(key)
                 self._strategy_of.pop(order.id, None)
             self._emit(fill)
@@ -552,7 +552,7 @@ class SimulatedVenue:
             changed = self.account.settle_spot(base, is_buy, quantity, notional, fee)
             self.account.use(key, notional.amount + fee.amount if is_buy else quantity)
         self._net[inst.id] += quantity if is_buy else -quantity
-        if order.leaves <= 0:
+        if order.leaves <= _ZERO:
             self.account.release(key)
             self._strategy_of.pop(order.id, None)
         self._emit(fill)

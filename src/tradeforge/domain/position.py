@@ -31,6 +31,8 @@ from tradeforge.domain.values import Price, Quantity
 
 __all__ = ["Position"]
 
+_ZERO = Decimal(0)  # compared with a Decimal, not an int (which would be converted each time)
+
 _remainder = EXACT.remainder
 
 
@@ -106,7 +108,7 @@ class Position:
             )
         sign = 1 if fill.order_side is OrderSide.BUY else -1
         open_qty = abs(self.signed_qty)
-        reducing = self.signed_qty and (self.signed_qty > 0) != (sign > 0)
+        reducing = self.signed_qty and (self.signed_qty > _ZERO) != (sign > 0)
         if reducing and qty > open_qty and not self.allow_flip:
             raise InvalidValue(
                 f"position {self.id}: fill of {fill.last_qty} would take {self.side} "
@@ -141,7 +143,7 @@ class Position:
     def _close(
         self, closed: Decimal, open_qty: Decimal, price: Price, notional: Money, qty: Decimal
     ) -> Money:
-        was_long = self.signed_qty > 0
+        was_long = self.signed_qty > _ZERO
         if closed == open_qty:
             removed = self.cost
         else:

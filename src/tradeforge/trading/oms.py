@@ -43,7 +43,14 @@ class OrderManager:
         if spec.client_order_id in self._orders:
             raise UnknownOrder(f"client order id {spec.client_order_id} is already in use")
         self.created += 1
-        init = OrderInitialized.of(spec, ts)
+        init = OrderInitialized(  # what ``OrderInitialized.of`` builds, without its call
+            client_order_id=spec.client_order_id,
+            strategy_id=spec.strategy_id,
+            instrument_id=spec.instrument_id,
+            spec=spec,
+            ts_event=ts,
+            ts_init=ts,
+        )
         order = Order(init)
         self._orders[spec.client_order_id] = order
         self._open.setdefault(spec.strategy_id, {})[spec.client_order_id] = order
