@@ -141,13 +141,18 @@ class EquityRecorder:
         steps = len(ts)
         if steps == 0:
             return
-        keep = (np.arange(steps) + self._steps_done) % self._stride == self._stride - 1
-        idx = np.flatnonzero(keep)
-        safe = np.nan_to_num(closes, nan=0.0)
+        idx: npt.NDArray[np.intp] | None = None  # every step is kept at stride 1
+        if self._stride > 1:
+            keep = (np.arange(steps) + self._steps_done) % self._stride == self._stride - 1
+            idx = np.flatnonzero(keep)
+        safe = np.nan_to_num(closes, nan=0.0) if np.isnan(closes).any() else closes
         for key, series in self._series.items():
             book = self._total if key is None else self._per[key]
             equity, invested = book.curve(self._initial, safe)
-            series.extend(ts[idx], equity[idx], invested[idx])
+            if idx is None:
+                series.extend(ts, equity, invested)
+            else:
+                series.extend(ts[idx], equity[idx], invested[idx])
             # The run's final bar is always on the curve, kept or not by the stride.
             self._final[key] = (ts[-1:], equity[-1:], invested[-1:])
         self._steps_done += steps

@@ -59,8 +59,11 @@ class ReplayLoop:
             start, end = feed.pos, feed.n
             self._replay_single(k, feed, start, end)
             ts = feed.ts_close_array[start:end]
-            closes = np.full((end - start, len(self._column)), np.nan)
-            closes[:, self._column[feed.instrument_id]] = feed.close_array[start:end]
+            if len(self._column) == 1:  # the one instrument's closes, as a column (a view)
+                closes = feed.close_array[start:end].reshape(-1, 1)
+            else:
+                closes = np.full((end - start, len(self._column)), np.nan)
+                closes[:, self._column[feed.instrument_id]] = feed.close_array[start:end]
             feed.pos = end
             done = end - start
         else:
