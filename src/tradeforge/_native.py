@@ -37,6 +37,7 @@ MODULES: tuple[str, ...] = (
     "tradeforge.backtest.engine",
     "tradeforge.backtest.equity",
     "tradeforge.backtest.feed",
+    "tradeforge.backtest.funds",
     "tradeforge.backtest.matching",
     "tradeforge.backtest.order_checks",
     "tradeforge.backtest.path",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from decimal import ROUND_CEILING, Context, Decimal, InvalidOperation, Overflow
+from decimal import Decimal
 
+from tradeforge.backtest.funds import VenueFunds
 from tradeforge.backtest.matching import MatchingEngine
 from tradeforge.backtest.models import FillModel, LatencyModel
 from tradeforge.backtest.venue_account import VenueAccount
@@ -41,7 +42,6 @@ from tradeforge.domain import (
     OrderFilled,
     OrderModifyRejected,
     OrderRejected,
-    OrderSide,
     OrderSpec,
     OrderTriggered,
     OrderUpdated,
@@ -56,7 +56,6 @@ from tradeforge.domain import (
     TradeId,
     Venue,
 )
-from tradeforge.domain.exact import quantum
 from tradeforge.domain.notional import fill_amounts
 from tradeforge.domain.orders.spec import OrderIds
 from tradeforge.strategy import BarLike
@@ -64,25 +63,8 @@ from tradeforge.strategy import BarLike
 __all__ = ["SimulatedVenue"]
 
 _ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
-# Funds to lock are rounded up, in the exact arithmetic's precision.
-_UP = Context(prec=60, rounding=ROUND_CEILING, traps=[InvalidOperation, Overflow])
 
 Emit = Callable[[Message], None]
-
-
-class _Terms:
-    """An instrument's constants for funds checks in one account."""
-
-    __slots__ = ("account_type", "base", "buy_factor", "multiplier", "quote", "quote_step", "spot")
-
-    def __init__(self, inst: Instrument, account: VenueAccount) -> None:
-        self.account_type = account.type
-        self.spot = not account.uses_margin(inst.kind)
-        self.multiplier = inst.multiplier.as_decimal()
-        self.buy_factor = 1 + max(inst.taker_fee, inst.maker_fee, _ZERO)
-        self.quote = inst.quote_currency
-        self.quote_step = Decimal(1).scaleb(-inst.quote_currency.precision)
-        self.base = inst.base_currency if isinstance(inst, CurrencyPair) else None
 
 
 class SimulatedVenue:
@@ -117,11 +99,12 @@ class SimulatedVenue:
         self._positions = PositionBook(
             PositionMode.NETTING, self.instruments, account_id=account.id
         )
-        self._net: dict[InstrumentId, Decimal] = dict.fromkeys(self.instruments, _ZERO)
+        # Funds checks and locks, with each instrument's constants worked out once.
+        self._funds = VenueFunds(account, self.instruments)
+        self._net = self._funds.net
         self._trade_ids = itertools.count(1)
         self._trade_prefix = f"{venue.value}-T"
-        # What funds checks need of each instrument, worked out once.
-        self._terms = {iid: _Terms(inst, account) for iid, inst in self.instruments.items()}
+        self._terms = self._funds.terms
         self._alerts = itertools.count(1)
         self._strategy_of: dict[ClientOrderId, OrderSpec] = {}
 
@@ -213,10 +196,10 @@ class SimulatedVenue:
             ref = ref if ref is not None else engine.reference_price(order.is_buy)
             if ref is not None:
                 spec = order.spec
-                lock = self._cost(
+                lock = self._funds.cost(
                     engine.instrument, spec.is_buy, qty - order.filled, ref, spec.reduce_only
                 )
-                if not self.account.can_relock(self._lock_key(spec), lock[1]):
+                if not self.account.can_relock(VenueFunds.lock_key(spec), lock[1]):
                     self._emit(
                         OrderModifyRejected(
                             **spec.ids(),
@@ -235,7 +218,7 @@ class SimulatedVenue:
             trigger_price=command.trigger_price,
         )
         if applied and lock is not None:
-            self.account.relock(self._lock_key(order.spec), *lock)
+            self.account.relock(VenueFunds.lock_key(order.spec), *lock)
 
     def _engine(self, instrument_id: InstrumentId) -> MatchingEngine:
         engine = self.engines.get(instrument_id)
@@ -253,13 +236,13 @@ class SimulatedVenue:
             self._reject(spec, RejectReason.DUPLICATE_CLIENT_ORDER_ID, "Duplicate order sent.", ts)
             return False
         if not held:
-            problem = self._check_funds(engine, spec)
+            problem = self._funds.check(engine, spec)
             if problem is not None:
                 self._reject(spec, problem[0], problem[1], ts)
                 return False
         self._strategy_of[spec.client_order_id] = spec
         if engine.submit(spec, ts, held=held) is None:
-            self.account.release(self._lock_key(spec))
+            self.account.release(VenueFunds.lock_key(spec))
             self._strategy_of.pop(spec.client_order_id, None)
             return False
         return True
@@ -280,87 +263,6 @@ class SimulatedVenue:
                 for child in spec.linked_order_ids:
                     if engine.get(child) is not None:
                         engine.cancel(child, ts, "parent order was rejected")
-
-    # ------------------------------------------------------- funds and risk
-    @staticmethod
-    def _lock_key(spec: OrderSpec) -> str:
-        if spec.contingency_type is ContingencyType.OCO and spec.order_list_id is not None:
-            return f"list:{spec.order_list_id}"
-        return f"order:{spec.client_order_id}"
-
-    def _check_funds(
-        self, engine: MatchingEngine, spec: OrderSpec
-    ) -> tuple[RejectReason, str] | None:
-        inst = engine.instrument
-        qty = spec.quantity.as_decimal()
-        net = self._net[inst.id]
-        is_buy = spec.side is OrderSide.BUY
-        if spec.reduce_only and self._increases(spec, qty):
-            msg = f"reduce-only {spec.side} {qty} would increase position {net}"
-            return RejectReason.REDUCE_ONLY_WOULD_INCREASE, msg
-        px = spec.price or spec.trigger_price
-        ref = px.as_decimal() if px is not None else engine.reference_price(is_buy)
-        if ref is None:
-            return RejectReason.NO_LIQUIDITY, f"no market price yet for {inst.id}"
-        if self._sells_more_than_held(inst, is_buy, qty):
-            return RejectReason.INSUFFICIENT_BALANCE, f"sells {qty} but holds {net} of {inst.id}"
-        currency, amount = self._cost(inst, is_buy, qty, ref, spec.reduce_only)
-        if amount <= 0:
-            return None
-        if not self.account.lock(self._lock_key(spec), currency, amount):
-            free = self.account.free(currency)
-            msg = f"needs {amount} {currency}, free {free} {currency}"
-            return RejectReason.INSUFFICIENT_BALANCE, msg
-        return None
-
-    def _increases(self, spec: OrderSpec, qty: Decimal) -> bool:
-        """True for a reduce-only order of ``qty`` that would not just reduce the position."""
-        if not spec.reduce_only:
-            return False
-        net = self._net[spec.instrument_id]
-        reduces = (net < 0) if spec.is_buy else (net > 0)
-        return not reduces or qty > abs(net)
-
-    def _sells_more_than_held(self, inst: Instrument, is_buy: bool, qty: Decimal) -> bool:
-        # Shares (and other spot instruments without a base currency) in a cash account:
-        # the holding is the venue's position, and it cannot go short.
-        if is_buy:
-            return False
-        spot_holding = not self.account.uses_margin(inst.kind) and not isinstance(
-            inst, CurrencyPair
-        )
-        return spot_holding and qty > self._net[inst.id]
-
-    def _cost(
-        self, inst: Instrument, is_buy: bool, qty: Decimal, price: Decimal, reduce_only: bool
-    ) -> tuple[Currency, Decimal]:
-        """What an order of ``qty`` at ``price`` must lock, and in which currency."""
-        terms = self._terms.get(inst.id)
-        if terms is not None and terms.account_type is self.account.type and terms.spot:
-            # A cash account's spot fill, with the instrument's constants worked out once.
-            if is_buy:
-                amount = qty * terms.multiplier * price * terms.buy_factor
-                return terms.quote, _UP.quantize(amount, terms.quote_step)
-            if terms.base is not None:
-                return terms.base, qty
-            return terms.quote, _ZERO
-        if self.account.uses_margin(inst.kind):
-            # In the settlement currency; inverse contracts' notional is in the base.
-            notional = inst.notional(Quantity(qty), Price(price)).amount
-            margin = _ZERO if reduce_only else notional / self.account.leverage
-            amount = margin + notional * max(inst.taker_fee, _ZERO)
-            return inst.settlement_currency, self._up(amount, inst.settlement_currency)
-        notional = qty * inst.multiplier.as_decimal() * price
-        if is_buy:
-            amount = notional * (1 + max(inst.taker_fee, inst.maker_fee, _ZERO))
-            return inst.quote_currency, self._up(amount, inst.quote_currency)
-        if isinstance(inst, CurrencyPair):
-            return inst.base_currency, qty
-        return inst.quote_currency, _ZERO  # selling held shares locks no cash
-
-    @staticmethod
-    def _up(amount: Decimal, currency: Currency) -> Decimal:
-        return _UP.quantize(amount, quantum(currency.precision))
 
     # --------------------------------------------------------- market data
     def on_bar(self, instrument_id: InstrumentId, bar: BarLike) -> None:
@@ -422,12 +324,12 @@ class SimulatedVenue:
         self._emit(OrderTriggered(**order.spec.ids(), ts_event=ts, ts_init=ts))
 
     def order_canceled(self, order: WorkingOrder, reason: str, ts: int) -> None:
-        self.account.release(self._lock_key(order.spec))
+        self.account.release(VenueFunds.lock_key(order.spec))
         self._strategy_of.pop(order.id, None)
         self._emit(OrderCanceled(**order.spec.ids(), reason=reason, ts_event=ts, ts_init=ts))
 
     def order_expired(self, order: WorkingOrder, ts: int) -> None:
-        self.account.release(self._lock_key(order.spec))
+        self.account.release(VenueFunds.lock_key(order.spec))
         self._strategy_of.pop(order.id, None)
         self._emit(OrderExpired(**order.spec.ids(), ts_event=ts, ts_init=ts))
 
@@ -471,13 +373,15 @@ class SimulatedVenue:
     ) -> RejectReason | None:
         spec = order.spec
         inst = self.instruments[spec.instrument_id]
-        if spec.reduce_only and self._increases(spec, quantity):
+        if spec.reduce_only and self._funds.increases(spec, quantity):
             return RejectReason.REDUCE_ONLY_WOULD_INCREASE
         is_buy = order.is_buy
-        if self._sells_more_than_held(inst, is_buy, quantity):
+        if self._funds.sells_more_than_held(inst, is_buy, quantity):
             return RejectReason.INSUFFICIENT_BALANCE
-        currency, cost = self._cost(inst, is_buy, quantity, price, spec.reduce_only)
-        available = self.account.free(currency) + self.account.locked_under(self._lock_key(spec))
+        currency, cost = self._funds.cost(inst, is_buy, quantity, price, spec.reduce_only)
+        available = self.account.free(currency) + self.account.locked_under(
+            VenueFunds.lock_key(spec)
+        )
         return RejectReason.INSUFFICIENT_BALANCE if cost > available else None
 
     def order_filled(
@@ -511,7 +415,7 @@ class SimulatedVenue:
             ts_event=ts,
             ts_init=ts,
         )
-        key = self._lock_key(spec)
+        key = VenueFunds.lock_key(spec)
         is_buy = order.is_buy
         account = self.account
         terms = self._terms.get(inst.id)
@@ -546,7 +450,9 @@ class SimulatedVenue:
         if self.account.uses_margin(inst.kind):
             _, realized = self._positions.apply(fill)
             changed = self.account.settle_margin(realized, fee)
-            self.account.use(key, self._cost(inst, is_buy, quantity, price, spec.reduce_only)[1])
+            self.account.use(
+                key, self._funds.cost(inst, is_buy, quantity, price, spec.reduce_only)[1]
+            )
         else:
             base = inst.base_currency if isinstance(inst, CurrencyPair) else None
             changed = self.account.settle_spot(base, is_buy, quantity, notional, fee)
