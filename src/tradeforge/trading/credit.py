@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tradeforge.domain import (
     AccountId,
@@ -30,8 +31,10 @@ from tradeforge.domain import (
     OrderFilled,
     OrderSide,
 )
-from tradeforge.trading.risk_checks import Denial
 from tradeforge.trading.risk_state import ScopeRuntime
+
+if TYPE_CHECKING:  # risk_checks imports raw_notional from here
+    from tradeforge.trading.risk_checks import Denial
 
 __all__ = ["CashLedger", "check_budget", "order_cost", "raw_notional"]
 

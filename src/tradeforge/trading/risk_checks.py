@@ -6,18 +6,26 @@ puts into ``OrderDenied``. Boundaries are inclusive: a value at its limit passes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from tradeforge.domain import DenyReason, InstrumentId, OrderSide
+from tradeforge.domain import DenyReason, Instrument, InstrumentId, OrderSide, OrderSpec, Price
+from tradeforge.trading.credit import raw_notional
 from tradeforge.trading.price_window import PriceRange
 from tradeforge.trading.risk_state import ScopeRuntime, TradingState
+
+if TYPE_CHECKING:  # risk_limits imports (through risk_config) this module's Denial
+    from tradeforge.trading.risk_limits import ResolvedLimits
 
 __all__ = [
     "Denial",
     "check_collar",
+    "check_collars",
     "check_drift",
     "check_fat_finger",
+    "check_order_prices",
+    "check_order_size",
     "check_position",
     "gate_modify",
     "gate_new",
@@ -233,3 +241,91 @@ def check_position(
                     f"{worst} (position - open sells), beyond the limit -{limit}"
                 )
     return None
+
+
+def check_collars(
+    side: OrderSide,
+    prices: Sequence[tuple[str, Price | None]],
+    reference: Decimal,
+    limits: ResolvedLimits,
+) -> Denial | None:
+    """The collar (R2) of each price an order sets or changes (its limit, its trigger)."""
+    for field, value in prices:
+        if value is not None:
+            denial = check_collar(
+                side,
+                field,
+                value.as_decimal(),
+                reference,
+                aggressive_pct=limits.collar_pct,
+                passive_pct=limits.collar_passive_pct,
+            )
+            if denial is not None:
+                return denial
+    return None
+
+
+def check_order_prices(
+    spec: OrderSpec,
+    instrument: Instrument,
+    limits: ResolvedLimits,
+    *,
+    qty: Decimal,
+    price: Decimal | None,
+    ref: Decimal | None,
+    now: int,
+    drift_window_ns: int,
+    prices: Mapping[tuple[InstrumentId, OrderSide], PriceRange],
+) -> Denial | None:
+    """A new order's notional (R1), collar (R2) and drift (R3); ``prices`` are the
+    strategy's recent prices per instrument and side."""
+    side = spec.side
+    if limits.max_order_notional is not None and price is not None:
+        notional = raw_notional(instrument, qty, price)
+        if notional > limits.max_order_notional:
+            return DenyReason.MAX_ORDER_NOTIONAL, (
+                f"notional {notional:f} {instrument.settlement_currency.code} exceeds "
+                f"the limit {limits.max_order_notional}"
+            )
+    if ref is not None and (limits.collar_pct is not None or limits.collar_passive_pct is not None):
+        denial = check_collars(
+            side, (("price", spec.price), ("trigger price", spec.trigger_price)), ref, limits
+        )
+        if denial is not None:
+            return denial
+    if limits.drift_pct is not None and price is not None:
+        return check_drift(
+            prices.get((spec.instrument_id, side)),
+            side,
+            price,
+            now_ns=now,
+            window_ns=drift_window_ns,
+            pct=limits.drift_pct,
+        )
+    return None
+
+
+def check_order_size(
+    limits: ResolvedLimits,
+    strategy: ScopeRuntime,
+    instrument_id: InstrumentId,
+    *,
+    qty: Decimal,
+    own_px: Decimal | None,
+    ref: Decimal | None,
+    tag: str,
+) -> Denial | None:
+    """The fat-finger check (R9) against the typical size: configured, or the strategy's own."""
+    typical = limits.typical_quantity
+    if typical is None and limits.fat_finger_multiple is not None:
+        stats = strategy.sizes.get(instrument_id)
+        typical = None if stats is None else stats.typical()
+    return check_fat_finger(
+        qty,
+        own_px,
+        typical=typical,
+        multiple=limits.fat_finger_multiple,
+        reference=ref,
+        pct=limits.fat_finger_pct,
+        confirm_tag=tag,
+    )

@@ -52,16 +52,16 @@ from tradeforge.trading.price_window import PriceRange, SizeStats
 from tradeforge.trading.risk_book import MS, RiskBook, Route
 from tradeforge.trading.risk_checks import (
     Denial,
-    check_collar,
-    check_drift,
-    check_fat_finger,
+    check_collars,
+    check_order_prices,
+    check_order_size,
     check_position,
     gate_modify,
     gate_new,
 )
 from tradeforge.trading.risk_config import RiskConfig
 from tradeforge.trading.risk_limits import ResolvedLimits
-from tradeforge.trading.risk_state import OpenOrder, ScopeRuntime
+from tradeforge.trading.risk_state import OpenOrder
 from tradeforge.trading.self_trade import RestingOrders
 
 __all__ = ["RiskEngine"]
@@ -150,15 +150,25 @@ class RiskEngine(RiskBook):
                     return denial
                 if price is None:
                     price = ref
-            denial = self._price_checks(
-                spec, instrument, lim, qty=qty, price=price, ref=ref, now=now, runtimes=runtimes
+            denial = check_order_prices(
+                spec,
+                instrument,
+                lim,
+                qty=qty,
+                price=price,
+                ref=ref,
+                now=now,
+                drift_window_ns=config.drift_window_ms * _MS,
+                prices=runtimes[2].prices,
             )
             if denial is not None:
                 return denial
         if lim.fat_finger_multiple is not None or lim.fat_finger_pct is not None:
             confirmed = config.confirm_tag in spec.tags
             if not confirmed:
-                denial = self._fat_finger(lim, runtimes[2], iid, qty=qty, own_px=own_px, ref=ref)
+                denial = check_order_size(
+                    lim, runtimes[2], iid, qty=qty, own_px=own_px, ref=ref, tag=config.confirm_tag
+                )
                 if denial is not None:
                     return denial
         dup_key: _DupKey | None = None
@@ -187,74 +197,6 @@ class RiskEngine(RiskBook):
                 spec, instrument, route, qty=qty, price=price, cost=cost, now=now, dup_key=dup_key
             )
         return None
-
-    def _price_checks(
-        self,
-        spec: OrderSpec,
-        instrument: Instrument,
-        lim: ResolvedLimits,
-        *,
-        qty: Decimal,
-        price: Decimal | None,
-        ref: Decimal | None,
-        now: int,
-        runtimes: tuple[ScopeRuntime, ScopeRuntime, ScopeRuntime],
-    ) -> Denial | None:
-        side = spec.side
-        if lim.max_order_notional is not None and price is not None:
-            notional = raw_notional(instrument, qty, price)
-            if notional > lim.max_order_notional:
-                return DenyReason.MAX_ORDER_NOTIONAL, (
-                    f"notional {notional:f} {instrument.settlement_currency.code} exceeds "
-                    f"the limit {lim.max_order_notional}"
-                )
-        if ref is not None and (lim.collar_pct is not None or lim.collar_passive_pct is not None):
-            for field, value in (("price", spec.price), ("trigger price", spec.trigger_price)):
-                if value is not None:
-                    denial = check_collar(
-                        side,
-                        field,
-                        value.as_decimal(),
-                        ref,
-                        aggressive_pct=lim.collar_pct,
-                        passive_pct=lim.collar_passive_pct,
-                    )
-                    if denial is not None:
-                        return denial
-        if lim.drift_pct is not None and price is not None:
-            return check_drift(
-                runtimes[2].prices.get((spec.instrument_id, side)),
-                side,
-                price,
-                now_ns=now,
-                window_ns=self._config.drift_window_ms * _MS,
-                pct=lim.drift_pct,
-            )
-        return None
-
-    def _fat_finger(
-        self,
-        lim: ResolvedLimits,
-        strategy: ScopeRuntime,
-        iid: InstrumentId,
-        *,
-        qty: Decimal,
-        own_px: Decimal | None,
-        ref: Decimal | None,
-    ) -> Denial | None:
-        typical = lim.typical_quantity
-        if typical is None and lim.fat_finger_multiple is not None:
-            stats = strategy.sizes.get(iid)
-            typical = None if stats is None else stats.typical()
-        return check_fat_finger(
-            qty,
-            own_px,
-            typical=typical,
-            multiple=lim.fat_finger_multiple,
-            reference=ref,
-            pct=lim.fat_finger_pct,
-            confirm_tag=self._config.confirm_tag,
-        )
 
     def _totals(
         self,
@@ -441,18 +383,10 @@ class RiskEngine(RiskBook):
             ref, denial = self._reference(iid, reference, now)
             if denial is not None or ref is None:
                 return denial
-            for field, value in (("price", price), ("trigger price", trigger_price)):
-                if value is not None:
-                    denial = check_collar(
-                        side,
-                        field,
-                        value.as_decimal(),
-                        ref,
-                        aggressive_pct=lim.collar_pct,
-                        passive_pct=lim.collar_passive_pct,
-                    )
-                    if denial is not None:
-                        return denial
+            changed = (("price", price), ("trigger price", trigger_price))
+            denial = check_collars(side, changed, ref, lim)
+            if denial is not None:
+                return denial
         for runtime, limits in zip(runtimes, route.levels, strict=True):
             rate = None if limits is None else limits.max_modifies_per_s
             if rate is not None and runtime.modifies.count(now) >= rate:

@@ -45,25 +45,22 @@ def private_routes(app: FastAPI, server: ExchangeServer, api: RestPipeline) -> N
 
         return await api.run(request, handler, auth=AUTH_SIGNED, weight=1)
 
-    @app.post("/api/v3/orderList/oco")
-    async def new_oco(request: Request) -> JSONResponse:
+    async def oco(request: Request, *, legacy: bool) -> JSONResponse:
         def handler(params: dict[str, str], a: Account | None) -> Any:
             acct = api.need(a)
+            server.limits.count_order(acct.no)  # two orders
             server.limits.count_order(acct.no)
-            server.limits.count_order(acct.no)
-            return ex.submit_oco(acct, params, legacy=False)
+            return ex.submit_oco(acct, params, legacy=legacy)
 
         return await api.run(request, handler, auth=AUTH_SIGNED, weight=1)
+
+    @app.post("/api/v3/orderList/oco")
+    async def new_oco(request: Request) -> JSONResponse:
+        return await oco(request, legacy=False)
 
     @app.post("/api/v3/order/oco")
     async def new_oco_legacy(request: Request) -> JSONResponse:
-        def handler(params: dict[str, str], a: Account | None) -> Any:
-            acct = api.need(a)
-            server.limits.count_order(acct.no)
-            server.limits.count_order(acct.no)
-            return ex.submit_oco(acct, params, legacy=True)
-
-        return await api.run(request, handler, auth=AUTH_SIGNED, weight=1)
+        return await oco(request, legacy=True)
 
     def _hidden(request: Request, created_ms: int) -> bool:  # the hide_orders fault
         return server.faults.hides("GET", request.url.path, created_ms, ex.now_ms())
