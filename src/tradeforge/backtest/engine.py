@@ -20,7 +20,7 @@ import structlog
 from tradeforge.backtest.algos import BacktestAlgos
 from tradeforge.backtest.context import BacktestContext
 from tradeforge.backtest.equity import EquityRecorder
-from tradeforge.backtest.feed import BarFeed, BarRef
+from tradeforge.backtest.feed import BarFeed
 from tradeforge.backtest.replay import Progress, ReplayLoop
 from tradeforge.backtest.trades import TradeRecorder
 from tradeforge.backtest.venue import SimulatedVenue
@@ -143,7 +143,7 @@ class BacktestEngine(ReplayLoop):
             s.id: BacktestContext(self, s, prefix)
             for s, prefix in zip(strategies, _id_prefixes(strategies), strict=True)
         }
-        self._subs: dict[int, tuple[tuple[Strategy, Callable[[BarRef], None]], ...]] = {}
+        self._subs = {}  # declared by ReplayLoop: once only (see test_attribute_declarations)
         # Per running strategy: its on_order and on_fill hooks, None where the strategy keeps
         # the base class's (which does nothing, so it is not called).
         self._hooks: dict[StrategyId, tuple[Strategy, _Hook | None, _Hook | None]] = {}

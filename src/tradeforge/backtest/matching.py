@@ -58,13 +58,13 @@ class MatchingEngine(PathWalking):
         self._listener = listener
         self._tick = instrument.tick_size.as_decimal()
         self._lot = instrument.lot_size.as_decimal()
-        self._orders: dict[ClientOrderId, WorkingOrder] = {}
+        self._orders = {}  # declared by PathWalking, as _tick and _last
         # OCO members whose sibling filled or closed before they arrived (a list's first leg
         # can fill on arrival): they are cancelled as soon as they reach the venue.
         self._oco_gone: set[ClientOrderId] = set()
         self._seq = 0
         self._prefix = id_prefix
-        self._last: Decimal | None = None
+        self._last = None
         self._last_bar: BarLike | None = None
         self._book = L2Book()
         self._in_bar = False  # inside a bar's path: arrivals fill at the current price
