@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar, Final, Self
 
+from mypy_extensions import mypyc_attr
+
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.frozen import freeze
 
@@ -31,6 +33,7 @@ _PRINTABLE = re.compile(r"^[!-~]+$")
 _VENUE = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 
 
+@mypyc_attr(acyclic=True)
 class Identifier:
     """Base of every id: a validated, immutable string value."""
 
@@ -94,6 +97,7 @@ class Identifier:
         return (type(self), (self._value,))
 
 
+@mypyc_attr(acyclic=True)
 class Symbol(Identifier):
     """A venue's name for an instrument, e.g. ``BTC/USDT`` or ``BRK.B``."""
 
@@ -101,6 +105,7 @@ class Symbol(Identifier):
     field = "symbol"
 
 
+@mypyc_attr(acyclic=True)
 class Venue(Identifier):
     """A trading venue, upper case, e.g. ``BINANCE`` or ``SIM``."""
 
@@ -110,6 +115,7 @@ class Venue(Identifier):
     pattern = _VENUE
 
 
+@mypyc_attr(acyclic=True)
 class ClientOrderId(Identifier):
     """The id we choose for an order; at most 36 characters so every venue accepts it."""
 
@@ -118,6 +124,7 @@ class ClientOrderId(Identifier):
     max_length = 36
 
 
+@mypyc_attr(acyclic=True)
 class VenueOrderId(Identifier):
     """The id a venue gave an order."""
 
@@ -125,6 +132,7 @@ class VenueOrderId(Identifier):
     field = "venue_order_id"
 
 
+@mypyc_attr(acyclic=True)
 class StrategyId(Identifier):
     """A strategy instance, e.g. ``sma_cross-001``."""
 
@@ -132,6 +140,7 @@ class StrategyId(Identifier):
     field = "strategy_id"
 
 
+@mypyc_attr(acyclic=True)
 class AccountId(Identifier):
     """An account at a venue, e.g. ``BINANCE-main``."""
 
@@ -139,6 +148,7 @@ class AccountId(Identifier):
     field = "account_id"
 
 
+@mypyc_attr(acyclic=True)
 class TradeId(Identifier):
     """A venue's id for one execution (fill or market trade)."""
 
@@ -146,6 +156,7 @@ class TradeId(Identifier):
     field = "trade_id"
 
 
+@mypyc_attr(acyclic=True)
 class PositionId(Identifier):
     """A position: one per instrument and strategy when netting, one per side when hedging."""
 
@@ -154,6 +165,7 @@ class PositionId(Identifier):
     max_length = 128
 
 
+@mypyc_attr(acyclic=True)
 class OrderListId(Identifier):
     """A contingent group of orders (OCO, OTO, bracket)."""
 
@@ -161,6 +173,7 @@ class OrderListId(Identifier):
     field = "order_list_id"
 
 
+@mypyc_attr(acyclic=True)
 class InstrumentId:
     """An instrument at a venue: ``SYMBOL.VENUE``, e.g. ``BTC/USDT.BINANCE``.
 

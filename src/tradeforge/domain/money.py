@@ -14,6 +14,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
 from typing import Final
 
+from mypy_extensions import mypyc_attr
+
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import (
     EXACT,
@@ -37,6 +39,7 @@ class CurrencyKind(enum.StrEnum):
     CRYPTO = "CRYPTO"
 
 
+@mypyc_attr(acyclic=True)
 class Currency:
     """A currency code and the number of decimals it is booked in."""
 
@@ -134,6 +137,7 @@ KNOWN_CURRENCIES: Final[Mapping[str, Currency]] = _known(
 )  # fmt: skip
 
 
+@mypyc_attr(acyclic=True)
 class Money:
     """An exact amount in one currency, with at most the currency's decimals."""
 

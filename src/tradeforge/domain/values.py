@@ -17,6 +17,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar, Final, Self, TypeVar, cast
 
+from mypy_extensions import mypyc_attr
+
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import EXACT, MAX_PRECISION, decimals_of, fit_precision, to_decimal
 from tradeforge.domain.frozen import freeze
@@ -26,6 +28,7 @@ __all__ = ["Price", "Quantity"]
 _QUANTA: Final = tuple(Decimal(1).scaleb(-p) for p in range(MAX_PRECISION + 1))
 
 
+@mypyc_attr(acyclic=True)
 class _ExactValue:
     __slots__ = ("_precision", "_value")
     field: ClassVar[str] = "value"
@@ -205,6 +208,7 @@ def _at_precision(field: str, signed: bool, value: Decimal, precision: int) -> D
     return exact
 
 
+@mypyc_attr(acyclic=True)
 class Price(_ExactValue):
     """An exact price; may be negative (spreads, some futures)."""
 
@@ -216,6 +220,7 @@ class Price(_ExactValue):
         return Price(-self._value if self._value else self._value, self._precision, _exact=True)
 
 
+@mypyc_attr(acyclic=True)
 class Quantity(_ExactValue):
     """An exact, non-negative quantity."""
 

@@ -11,15 +11,18 @@ collector makes the whole cycle look referenced from outside, forever (see
 from __future__ import annotations
 
 import gc
+import weakref
 from decimal import Decimal
 
 from tradeforge.backtest import run
 from tradeforge.backtest.engine import BacktestEngine
 from tradeforge.backtest.matching import MatchingEngine
-from tradeforge.data import generate_bars
+from tradeforge.backtest.replay import GC_EVERY
+from tradeforge.data import generate_bar_chunks, generate_bars
 from tradeforge.domain import InstrumentId, Order, Price, Timeframe
 from tradeforge.strategy import BarLike, Strategy
 from tradeforge.strategy.examples.sma_cross import SmaCross
+from tradeforge.strategy.indicators import BLOCK_BARS
 
 BTC = InstrumentId.from_str("BTC/USDT.SIM")
 START = 1_577_836_800_000_000_000
@@ -66,3 +69,59 @@ def test_dropping_the_results_of_repeated_runs_frees_their_engines_and_orders() 
     # The last result is still held: its engine is alive until it is dropped.
     del result, strategy
     assert _alive() == before
+
+
+class _Node:
+    """A cycle of one: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+class MakesCycles(Strategy):
+    """Leaves one cyclic object behind at every bar (when ``cycles``) and notes the most of
+    them alive at once."""
+
+    def __init__(self, cycles: bool) -> None:
+        super().__init__()
+        self.cycles = cycles
+        self.alive: weakref.WeakSet[_Node] = weakref.WeakSet()
+        self.most_alive = 0
+
+    def on_bar(self, bar: BarLike) -> None:
+        if self.cycles:
+            self.alive.add(_Node())
+            self.most_alive = max(self.most_alive, len(self.alive))
+
+
+def _collections_during(strategy: MakesCycles, windows: int) -> int:
+    """Runs ``strategy`` over ``windows`` blocks of bars; the collections the run made."""
+    chunks = generate_bar_chunks(
+        bars=BLOCK_BARS * windows,
+        seed=5,
+        timeframe=Timeframe.from_str("1m"),
+        start_ns=START,
+        chunk_bars=BLOCK_BARS,
+    )
+    seen: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        run(strategy, bars={BTC: chunks})
+    finally:
+        gc.callbacks.remove(count)
+    return len(seen)
+
+
+def test_the_run_collects_the_cycles_user_code_leaves_every_few_windows() -> None:
+    # The engine turns automatic collection off for the run and collects the young
+    # generations itself: what user code leaves in cycles stays bounded.
+    windows = 6 * GC_EVERY
+    busy = MakesCycles(cycles=True)
+    assert _collections_during(busy, windows) >= windows // GC_EVERY - 1
+    assert 0 < busy.most_alive <= (GC_EVERY + 1) * BLOCK_BARS
+    assert _collections_during(MakesCycles(cycles=False), windows) >= windows // GC_EVERY - 1
