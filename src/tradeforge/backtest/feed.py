@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from mypy_extensions import mypyc_attr
 
 from tradeforge.domain import Bar, Instrument, InstrumentId, Price, Quantity, Timeframe
 from tradeforge.strategy import Cursor, Indicator
@@ -251,6 +252,7 @@ class BarBlock:
         return self._column("volume")
 
 
+@mypyc_attr(acyclic=True)
 class BarRef:
     """A bar of a feed, read lazily; ``to_bar()`` gives the domain ``Bar``."""
 

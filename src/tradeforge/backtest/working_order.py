@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from mypy_extensions import mypyc_attr
+
 from tradeforge.domain import (
     ClientOrderId,
     ContingencyType,
@@ -25,6 +27,7 @@ _ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
 _HUNDRED = Decimal(100)
 
 
+@mypyc_attr(acyclic=True)
 class WorkingOrder:
     """Mutable venue-side state of an order: leaves, trigger state, trailing reference."""
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from mypy_extensions import mypyc_attr
+
 from tradeforge.domain.enums import OrderSide, PositionSide
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import EXACT, ROUNDING
@@ -36,6 +38,7 @@ _ZERO = Decimal(0)  # compared with a Decimal, not an int (which would be conver
 _remainder = EXACT.remainder
 
 
+@mypyc_attr(acyclic=True)
 class Position:
     """One position; change it only with ``apply(fill)``."""
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from mypy_extensions import mypyc_attr
+
 from tradeforge.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradeforge.domain.errors import InvalidTransition, InvalidValue
 from tradeforge.domain.exact import EXACT
@@ -82,6 +84,7 @@ def _zero_qty(precision: int) -> Quantity:
 _ZERO_QTY: dict[int, Quantity] = {}
 
 
+@mypyc_attr(acyclic=True)
 class Order:
     """The live state of one order, built from its ``OrderInitialized`` event."""
 
