@@ -37,14 +37,6 @@ if TYPE_CHECKING:
     _Ints = array[int] | list[int]
 
 
-def _push(column: _Ints, value: int) -> _Ints:
-    try:
-        column.append(value)
-    except OverflowError:  # too big for 64 bits: the column becomes a list of Python ints
-        column = [*column, value]
-    return column
-
-
 # Exact: every amount stored here has at most as many decimals as it is scaled by.
 _scaleb = EXACT.scaleb
 
@@ -66,8 +58,17 @@ class _Trades(Sequence[RoundTrip]):
         return [*other, *self]
 
 
+# The integer fields of a trade, in the order they are stored (``_FIELDS`` numbers per trade).
+_ENTRY_TS, _EXIT_TS, _QTY, _ENTRY, _EXIT, _PNL, _FEES = range(7)
+_FIELDS = 7
+
+
 class TradeLog(_Trades):
-    """Round trips in the order they closed."""
+    """Round trips in the order they closed.
+
+    Two columns: a trade's kind (instrument, strategy, side, PnL and fee currencies: one small
+    number) and its ``_FIELDS`` integers in one flat column, so recording a trade is two appends.
+    """
 
     def __init__(self) -> None:
         self._instruments: dict[InstrumentId, int] = {}
@@ -76,24 +77,16 @@ class TradeLog(_Trades):
         self._instrument_list: list[Instrument] = []
         self._strategy_list: list[StrategyId] = []
         self._currency_list: list[Currency] = []
-        self._inst = array("H")
-        self._strat = array("H")
-        self._side = array("b")
-        self._cur = array("H")
-        self._fee_cur = array("H")
-        self._entry_ts = array("q")
-        self._exit_ts = array("q")
+        # (instrument, strategy, pnl currency, fee currency, side) -> kind number, and per kind:
+        # (instrument, strategy, currency, fee currency, side, size precision, notional precision)
+        self._kind_of: dict[
+            tuple[InstrumentId, StrategyId, Currency, Currency, PositionSide], int
+        ] = {}
+        self._kinds: list[tuple[int, int, int, int, int, int, int]] = []
+        self._kind = array("H")
         # Exact amounts as scaled integers: 8 bytes each while they fit in 64 bits, as Python
         # ints (any size) once one does not.
-        self._qty: _Ints = array("q")
-        self._entry_notional: _Ints = array("q")
-        self._exit_notional: _Ints = array("q")
-        self._pnl: _Ints = array("q")
-        self._fees: _Ints = array("q")
-        # (instrument, strategy, pnl currency, fee currency) -> their numbers and precisions.
-        self._keys: dict[
-            tuple[InstrumentId, StrategyId, Currency, Currency], tuple[int, int, int, int, int, int]
-        ] = {}
+        self._ints: _Ints = array("q")
 
     @staticmethod
     def _number(pool: dict[_K, int], items: list[_V], key: _K, item: _V) -> int:
@@ -119,84 +112,75 @@ class TradeLog(_Trades):
     ) -> None:
         """Record one closed round trip (notionals are sums of quantity x price)."""
         pnl_currency, fee_currency = pnl.currency, fees.currency
-        key = (instrument.id, strategy_id, pnl_currency, fee_currency)
-        numbers = self._keys.get(key)
-        if numbers is None:
-            numbers = self._keys[key] = self._numbers(instrument, strategy_id, pnl, fees)
-        inst, strat, cur, fee_cur, size_p, notional_p = numbers
-        self._inst.append(inst)
-        self._strat.append(strat)
-        self._side.append(0 if side is PositionSide.LONG else 1)
-        self._cur.append(cur)
-        self._fee_cur.append(fee_cur)
-        self._entry_ts.append(entry_ts)
-        self._exit_ts.append(exit_ts)
-        qty = int(_scaleb(quantity, size_p))
-        entry = int(_scaleb(entry_notional, notional_p))
-        exit_ = int(_scaleb(exit_notional, notional_p))
-        pnl_raw = int(_scaleb(pnl.amount, pnl_currency.precision))
-        fees_raw = int(_scaleb(fees.amount, fee_currency.precision))
+        key = (instrument.id, strategy_id, pnl_currency, fee_currency, side)
+        kind = self._kind_of.get(key)
+        if kind is None:
+            kind = self._kind_of[key] = len(self._kinds)
+            self._kinds.append(self._numbers(instrument, strategy_id, pnl, fees, side))
+        size_p, notional_p = self._kinds[kind][5], self._kinds[kind][6]
+        values = (
+            entry_ts,
+            exit_ts,
+            int(_scaleb(quantity, size_p)),
+            int(_scaleb(entry_notional, notional_p)),
+            int(_scaleb(exit_notional, notional_p)),
+            int(_scaleb(pnl.amount, pnl_currency.precision)),
+            int(_scaleb(fees.amount, fee_currency.precision)),
+        )
+        ints = self._ints
         try:  # the common case: every amount fits in 64 bits
-            self._qty.append(qty)
-            self._entry_notional.append(entry)
-            self._exit_notional.append(exit_)
-            self._pnl.append(pnl_raw)
-            self._fees.append(fees_raw)
-        except OverflowError:
-            self._push_slow(qty, entry, exit_, pnl_raw, fees_raw)
-
-    def _push_slow(self, qty: int, entry: int, exit_: int, pnl: int, fees: int) -> None:
-        # Some columns may already hold this trade's value: add it only where it is missing.
-        n = len(self._entry_ts)
-        if len(self._qty) < n:
-            self._qty = _push(self._qty, qty)
-        if len(self._entry_notional) < n:
-            self._entry_notional = _push(self._entry_notional, entry)
-        if len(self._exit_notional) < n:
-            self._exit_notional = _push(self._exit_notional, exit_)
-        if len(self._pnl) < n:
-            self._pnl = _push(self._pnl, pnl)
-        if len(self._fees) < n:
-            self._fees = _push(self._fees, fees)
+            ints.extend(values)
+        except OverflowError:  # the column becomes Python ints (the values that fitted undone)
+            kept = _FIELDS * len(self._kind)
+            self._ints = [*ints[:kept], *values]
+        self._kind.append(kind)
 
     def _numbers(
-        self, instrument: Instrument, strategy_id: StrategyId, pnl: Money, fees: Money
-    ) -> tuple[int, int, int, int, int, int]:
+        self,
+        instrument: Instrument,
+        strategy_id: StrategyId,
+        pnl: Money,
+        fees: Money,
+        side: PositionSide,
+    ) -> tuple[int, int, int, int, int, int, int]:
         currencies, listed = self._currencies, self._currency_list
         return (
             self._number(self._instruments, self._instrument_list, instrument.id, instrument),
             self._number(self._strategies, self._strategy_list, strategy_id, strategy_id),
             self._number(currencies, listed, pnl.currency, pnl.currency),
             self._number(currencies, listed, fees.currency, fees.currency),
+            _SIDES.index(side),
             instrument.size_precision,
             instrument.size_precision + instrument.price_precision,  # of a notional
         )
 
     def _build(self, i: int) -> RoundTrip:
-        inst = self._instrument_list[self._inst[i]]
-        size_p, price_p = inst.size_precision, inst.price_precision
-        currency = self._currency_list[self._cur[i]]
-        fee_currency = self._currency_list[self._fee_cur[i]]
-        qty = Decimal(self._qty[i]).scaleb(-size_p, context=EXACT)
-        entry = Decimal(self._entry_notional[i]).scaleb(-(size_p + price_p), context=EXACT)
-        exit_ = Decimal(self._exit_notional[i]).scaleb(-(size_p + price_p), context=EXACT)
+        inst_k, strat_k, cur_k, fee_k, side_k, size_p, notional_p = self._kinds[self._kind[i]]
+        inst = self._instrument_list[inst_k]
+        currency = self._currency_list[cur_k]
+        fee_currency = self._currency_list[fee_k]
+        row = _FIELDS * i
+        entry_ts, exit_ts, qty_raw, entry_raw, exit_raw, pnl_raw, fees_raw = self._ints[
+            row : row + _FIELDS
+        ]
+        qty = Decimal(qty_raw).scaleb(-size_p, context=EXACT)
+        entry = Decimal(entry_raw).scaleb(-notional_p, context=EXACT)
+        exit_ = Decimal(exit_raw).scaleb(-notional_p, context=EXACT)
         return RoundTrip(
             instrument_id=inst.id,
-            strategy_id=self._strategy_list[self._strat[i]],
-            side=_SIDES[self._side[i]],
-            quantity=Quantity.from_raw(self._qty[i], size_p),
-            entry_ts=self._entry_ts[i],
-            exit_ts=self._exit_ts[i],
+            strategy_id=self._strategy_list[strat_k],
+            side=_SIDES[side_k],
+            quantity=Quantity.from_raw(qty_raw, size_p),
+            entry_ts=entry_ts,
+            exit_ts=exit_ts,
             entry_price=entry / qty,
             exit_price=exit_ / qty,
-            pnl=Money.rounded(Decimal(self._pnl[i]).scaleb(-currency.precision), currency),
-            fees=Money.rounded(
-                Decimal(self._fees[i]).scaleb(-fee_currency.precision), fee_currency
-            ),
+            pnl=Money.rounded(Decimal(pnl_raw).scaleb(-currency.precision), currency),
+            fees=Money.rounded(Decimal(fees_raw).scaleb(-fee_currency.precision), fee_currency),
         )
 
     def __len__(self) -> int:
-        return len(self._entry_ts)
+        return len(self._kind)
 
     @overload
     def __getitem__(self, index: int) -> RoundTrip: ...
@@ -222,16 +206,20 @@ class TradeLog(_Trades):
         from the columns one trade at a time: no ``RoundTrip`` objects, and no list of them
         (193,000 Decimals at 10,000,000 bars are 20 MB that only the statistics read)."""
         rows = range(len(self)) if indexes is None else indexes
-        used = sorted({self._cur[i] for i in rows} | {self._fee_cur[i] for i in rows})
+        kinds = {self._kind[i] for i in rows}
+        used = sorted({self._kinds[k][2] for k in kinds} | {self._kinds[k][3] for k in kinds})
         currencies = [self._currency_list[k] for k in used]
         return currencies, self._net_pnl(rows)
 
     def _net_pnl(self, rows: Sequence[int]) -> Iterator[Decimal]:
+        ints = self._ints
         for i in rows:
-            pnl_p = self._currency_list[self._cur[i]].precision
-            fee_p = self._currency_list[self._fee_cur[i]].precision
-            yield Decimal(self._pnl[i]).scaleb(-pnl_p, context=EXACT) - Decimal(
-                self._fees[i]
+            kind = self._kinds[self._kind[i]]
+            pnl_p = self._currency_list[kind[2]].precision
+            fee_p = self._currency_list[kind[3]].precision
+            row = _FIELDS * i
+            yield Decimal(ints[row + _PNL]).scaleb(-pnl_p, context=EXACT) - Decimal(
+                ints[row + _FEES]
             ).scaleb(-fee_p, context=EXACT)
 
     def of_strategy(self, strategy_id: StrategyId) -> Sequence[RoundTrip]:
@@ -239,7 +227,8 @@ class TradeLog(_Trades):
         number = self._strategies.get(strategy_id)
         if number is not None and len(self._strategies) == 1:
             return self
-        return _View(self, [i for i, s in enumerate(self._strat) if s == number])
+        kinds = {k for k, kind in enumerate(self._kinds) if kind[1] == number}
+        return _View(self, [i for i, k in enumerate(self._kind) if k in kinds])
 
     def __repr__(self) -> str:
         return f"TradeLog({len(self)} trades)"

@@ -102,9 +102,12 @@ class InMemoryBus:
 
     def publish(self, topic: str, message: object) -> None:
         """Deliver ``message`` to every matching subscription; see the class notes."""
-        if topic not in self._routes:
-            self._route(topic)  # validates the topic before anything is queued
+        handlers = self._routes.get(topic)
+        if handlers is None:
+            handlers = self._route(topic)  # validates the topic before anything is queued
         self._published += 1
+        if not handlers and not self._dispatching:
+            return  # nobody listens and nothing is queued: delivering it would do nothing
         self._queue.append((topic, message, False))
         if not self._dispatching:
             self._drain()
