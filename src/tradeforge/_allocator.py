@@ -3,13 +3,14 @@
 A backtest streams its history through pyarrow and allocates and frees millions of small
 objects. With pyarrow's default pool (mimalloc) and glibc's default trim policy, memory freed
 along the way stays with the allocators: the peak of a 10,000,000-bar run was 1.24x the
-1,000,000-bar run's (310 vs 249 MB, pandas hidden), none of it live data. With pyarrow on the
-system allocator and glibc returning free heap above 1 MiB, the same runs peak at 217 and
-203 MB (1.07x), no slower (``bench/RESULTS.md``, "Peak memory"). Blocks under 4 MiB (a Parquet
-batch's columns, its pages) come from the heap and are reused rather than mapped afresh each
-time: reading 1,000,000 bars from the catalog takes 47 ms, against 78 ms with each block mapped
-(31 ms on pyarrow's own pool, which keeps what it frees). The 1,000,000 and 10,000,000-bar runs
-then peak at 192 and 203 MB (1.06x); a 16 MiB threshold read in 45 ms but peaked at 1.14x.
+1,000,000-bar run's (310 vs 249 MB, pandas hidden), none of it live data. So pyarrow allocates
+from the system allocator, and glibc returns the free top of its heap above 8 MiB (at 1 MiB the
+heap shrank and grew back about 2,300 times per 100,000 bars, a page fault each time; at 8 MiB,
+1,200 times). Blocks under 4 MiB (a Parquet batch's columns, its pages) come from the heap and are
+reused, not mapped afresh each time: reading 1,000,000 bars from the catalog takes 47 ms, against
+78 ms with each block mapped (31 ms on pyarrow's own pool, which keeps what it frees). The
+1,000,000 and 10,000,000-bar runs peak at 198 and 209 MB (1.06x, pandas hidden); a 16 MiB mmap
+threshold read in 45 ms but peaked at 1.14x.
 
 ``tune()`` runs when ``tradeforge`` is imported. It only sets defaults: an
 ``ARROW_DEFAULT_MEMORY_POOL`` already in the environment wins, pyarrow imported before
@@ -25,7 +26,7 @@ import sys
 
 __all__ = ["TRIM_THRESHOLD", "tune"]
 
-TRIM_THRESHOLD = 1 << 20  # bytes of free heap top glibc keeps before returning it
+TRIM_THRESHOLD = 8 << 20  # bytes of free heap top glibc keeps before returning it
 MMAP_THRESHOLD = 4 << 20  # blocks this big or bigger get their own mapping
 _M_TRIM_THRESHOLD = -1  # mallopt's parameter numbers (malloc.h)
 _M_MMAP_THRESHOLD = -3
