@@ -58,9 +58,12 @@ class _Trades(Sequence[RoundTrip]):
         return [*other, *self]
 
 
-# The integer fields of a trade, in the order they are stored (``_FIELDS`` numbers per trade).
-_ENTRY_TS, _EXIT_TS, _QTY, _ENTRY, _EXIT, _PNL, _FEES = range(7)
+# A trade's integers, in their order: entry ts, exit ts, quantity, entry notional, exit notional,
+# PnL, fees. And a kind's numbers: instrument, strategy, PnL currency, fee currency, side, size
+# precision, notional precision. The places read by name:
 _FIELDS = 7
+_PNL, _FEES = 5, 6
+_STRATEGY, _CURRENCY, _FEE_CURRENCY, _SIZE_P, _NOTIONAL_P = 1, 2, 3, 5, 6
 
 
 class TradeLog(_Trades):
@@ -77,8 +80,8 @@ class TradeLog(_Trades):
         self._instrument_list: list[Instrument] = []
         self._strategy_list: list[StrategyId] = []
         self._currency_list: list[Currency] = []
-        # (instrument, strategy, pnl currency, fee currency, side) -> kind number, and per kind:
-        # (instrument, strategy, currency, fee currency, side, size precision, notional precision)
+        # (instrument, strategy, pnl currency, fee currency, side) -> kind number; each kind's
+        # numbers (see ``_FIELDS``)
         self._kind_of: dict[
             tuple[InstrumentId, StrategyId, Currency, Currency, PositionSide], int
         ] = {}
@@ -117,7 +120,8 @@ class TradeLog(_Trades):
         if kind is None:
             kind = self._kind_of[key] = len(self._kinds)
             self._kinds.append(self._numbers(instrument, strategy_id, pnl, fees, side))
-        size_p, notional_p = self._kinds[kind][5], self._kinds[kind][6]
+        numbers = self._kinds[kind]
+        size_p, notional_p = numbers[_SIZE_P], numbers[_NOTIONAL_P]
         values = (
             entry_ts,
             exit_ts,
@@ -207,7 +211,10 @@ class TradeLog(_Trades):
         (193,000 Decimals at 10,000,000 bars are 20 MB that only the statistics read)."""
         rows = range(len(self)) if indexes is None else indexes
         kinds = {self._kind[i] for i in rows}
-        used = sorted({self._kinds[k][2] for k in kinds} | {self._kinds[k][3] for k in kinds})
+        used = sorted(
+            {self._kinds[k][_CURRENCY] for k in kinds}
+            | {self._kinds[k][_FEE_CURRENCY] for k in kinds}
+        )
         currencies = [self._currency_list[k] for k in used]
         return currencies, self._net_pnl(rows)
 
@@ -215,8 +222,8 @@ class TradeLog(_Trades):
         ints = self._ints
         for i in rows:
             kind = self._kinds[self._kind[i]]
-            pnl_p = self._currency_list[kind[2]].precision
-            fee_p = self._currency_list[kind[3]].precision
+            pnl_p = self._currency_list[kind[_CURRENCY]].precision
+            fee_p = self._currency_list[kind[_FEE_CURRENCY]].precision
             row = _FIELDS * i
             yield Decimal(ints[row + _PNL]).scaleb(-pnl_p, context=EXACT) - Decimal(
                 ints[row + _FEES]
@@ -227,7 +234,7 @@ class TradeLog(_Trades):
         number = self._strategies.get(strategy_id)
         if number is not None and len(self._strategies) == 1:
             return self
-        kinds = {k for k, kind in enumerate(self._kinds) if kind[1] == number}
+        kinds = {k for k, kind in enumerate(self._kinds) if kind[_STRATEGY] == number}
         return _View(self, [i for i, k in enumerate(self._kind) if k in kinds])
 
     def __repr__(self) -> str:

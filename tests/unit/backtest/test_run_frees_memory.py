@@ -79,19 +79,16 @@ class _Node:
 
 
 class MakesCycles(Strategy):
-    """Leaves one cyclic object behind at every bar (when ``cycles``) and notes the most of
-    them alive at once."""
+    """Leaves one cyclic object behind at every bar and notes the most of them alive at once."""
 
-    def __init__(self, cycles: bool) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.cycles = cycles
         self.alive: weakref.WeakSet[_Node] = weakref.WeakSet()
         self.most_alive = 0
 
     def on_bar(self, bar: BarLike) -> None:
-        if self.cycles:
-            self.alive.add(_Node())
-            self.most_alive = max(self.most_alive, len(self.alive))
+        self.alive.add(_Node())
+        self.most_alive = max(self.most_alive, len(self.alive))
 
 
 def _collections_during(strategy: MakesCycles, windows: int) -> int:
@@ -121,7 +118,6 @@ def test_the_run_collects_the_cycles_user_code_leaves_every_few_windows() -> Non
     # The engine turns automatic collection off for the run and collects the young
     # generations itself: what user code leaves in cycles stays bounded.
     windows = 6 * GC_EVERY
-    busy = MakesCycles(cycles=True)
-    assert _collections_during(busy, windows) >= windows // GC_EVERY - 1
-    assert 0 < busy.most_alive <= (GC_EVERY + 1) * BLOCK_BARS
-    assert _collections_during(MakesCycles(cycles=False), windows) >= windows // GC_EVERY - 1
+    strategy = MakesCycles()
+    assert _collections_during(strategy, windows) >= windows // GC_EVERY - 1
+    assert 0 < strategy.most_alive <= (GC_EVERY + 1) * BLOCK_BARS

@@ -12,6 +12,7 @@ the base class, and assign it without an annotation in the subclass.
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 from tradeforge import _native
@@ -56,6 +57,18 @@ def _compiled_classes() -> dict[str, tuple[ast.ClassDef, dict[str, str]]]:
     return classes
 
 
+def _defined_at(name: str) -> str:
+    """``package.Name`` imported from a package that re-exports it, as the module that defines it
+    (``tradeforge.domain.Identifier`` is ``tradeforge.domain.identifiers.Identifier``)."""
+    module, _, attribute = name.rpartition(".")
+    if not module.startswith("tradeforge"):
+        return name
+    found = getattr(importlib.import_module(module), attribute, None)
+    if not isinstance(found, type):
+        return name
+    return f"{found.__module__}.{found.__qualname__}"
+
+
 def test_no_compiled_subclass_redeclares_an_attribute_of_its_compiled_bases() -> None:
     classes = _compiled_classes()
     clashes: list[str] = []
@@ -66,7 +79,7 @@ def test_no_compiled_subclass_redeclares_an_attribute_of_its_compiled_bases() ->
         seen: set[str] = set()
         while pending:
             name, bindings = pending.pop()
-            base = bindings.get(name, "")
+            base = _defined_at(bindings.get(name, ""))
             if base not in classes or base in seen:
                 continue
             seen.add(base)
