@@ -73,10 +73,16 @@ _ONE = Decimal(1)
 
 
 def _own_hook(strategy: Strategy, name: str) -> _Hook | None:
-    """The strategy's hook ``name``, or None when it is the base class's (which does nothing)."""
-    if name not in vars(strategy) and getattr(type(strategy), name) is getattr(Strategy, name):
-        return None
+    """The strategy's hook ``name``, or None when it is the base class's (which does nothing).
+
+    Never reads the instance's ``__dict__`` (``vars(strategy)``): on CPython 3.11 that turns
+    the instance's attribute values into a dict object which the interpreter's specialised
+    attribute loads then miss on every access, so every ``self.x`` in the strategy's hooks
+    would take the slow generic lookup for the rest of the run."""
     hook: _Hook = getattr(strategy, name)
+    base = getattr(Strategy, name)
+    if getattr(hook, "__func__", None) is base and getattr(hook, "__self__", None) is strategy:
+        return None  # the class's method, and that is the base class's
     return hook
 
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from mypy_extensions import mypyc_attr
 
 from tradeforge.domain import Bar, Instrument, InstrumentId, Price, Quantity, Timeframe
+from tradeforge.domain.exact import exact_scaleb
 from tradeforge.strategy import Cursor, Indicator
 from tradeforge.strategy.indicators import BLOCK_BARS, COLUMNS
 
@@ -47,6 +48,16 @@ class BarChunk(Protocol):
     def volume(self) -> npt.NDArray[np.float64]: ...
 
 
+def _round_half_even(x: float) -> int:
+    """``round(x)`` for a finite float, in native arithmetic (``round`` is a generic call from
+    compiled code). ``x - floor(x)`` is exact, so the tie test is too."""
+    n = math.floor(x)
+    rest = x - n
+    if rest > 0.5 or (rest == 0.5 and n % 2 == 1):
+        return n + 1
+    return n
+
+
 class BarFeed:
     """Bars of one instrument and timeframe, with the indicators computed from them."""
 
@@ -64,10 +75,11 @@ class BarFeed:
         self._exhausted = False
         self._columns: _Columns | None = None
         self.pos_block_start = 0
-        self._price_scale = 10**instrument.price_precision
+        # Floats, so scaling is native arithmetic; exact, as precisions are at most 18.
+        self._price_scale = float(10**instrument.price_precision)
         tick = instrument.tick_size.as_decimal()
         self._price_fast = tick == Decimal(1).scaleb(-instrument.price_precision)
-        self._size_scale = 10**instrument.size_precision
+        self._size_scale = float(10**instrument.size_precision)
         self._price_precision = instrument.price_precision
         self._size_precision = instrument.size_precision
         self.ts_close_array: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
@@ -177,12 +189,21 @@ class BarFeed:
     def price(self, value: float) -> Price:
         """An exact price on the instrument's tick from a stored float."""
         if self._price_fast:
-            return Price.from_raw(round(value * self._price_scale), self._price_precision)
+            raw = _round_half_even(value * self._price_scale)
+            return Price.from_raw(raw, self._price_precision)
         return self.instrument.make_price(value)
+
+    def exact_price(self, value: float) -> Decimal:
+        """``price(value).as_decimal()`` without building the ``Price`` (the matching engine
+        works in Decimals)."""
+        if self._price_fast:
+            raw = _round_half_even(value * self._price_scale)
+            return exact_scaleb(Decimal(raw), -self._price_precision)
+        return self.instrument.make_price(value).as_decimal()
 
     def quantity(self, value: float) -> Quantity:
         """An exact quantity at the instrument's size precision from a stored float."""
-        return Quantity.from_raw(round(value * self._size_scale), self._size_precision)
+        return Quantity.from_raw(_round_half_even(value * self._size_scale), self._size_precision)
 
     def bar(self, i: int) -> BarRef:
         """The lazy bar at row ``i`` of the current block."""
@@ -311,6 +332,24 @@ class BarRef:
     def volume(self) -> Quantity:
         """Volume."""
         return self._b.feed.quantity(self._b.volume[self._i])
+
+    # The prices as Decimals, for the matching engine: what ``.open.as_decimal()`` and the
+    # others give, without a ``Price`` object or an attribute lookup by name.
+    def exact_open(self) -> Decimal:
+        """``open.as_decimal()``."""
+        return self._b.feed.exact_price(self._b.open[self._i])
+
+    def exact_high(self) -> Decimal:
+        """``high.as_decimal()``."""
+        return self._b.feed.exact_price(self._b.high[self._i])
+
+    def exact_low(self) -> Decimal:
+        """``low.as_decimal()``."""
+        return self._b.feed.exact_price(self._b.low[self._i])
+
+    def exact_close(self) -> Decimal:
+        """``close.as_decimal()``."""
+        return self._b.feed.exact_price(self._b.close[self._i])
 
     def to_bar(self) -> Bar:
         """The domain ``Bar`` (validated)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, Context, Decimal, InvalidOperation, Overflow
+from typing import Final
 
 from tradeforge.backtest.matching import MatchingEngine
 from tradeforge.backtest.venue_account import VenueAccount
@@ -34,6 +35,7 @@ __all__ = ["VenueFunds"]
 _ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
 # Funds to lock are rounded up, in the exact arithmetic's precision.
 _UP = Context(prec=60, rounding=ROUND_CEILING, traps=[InvalidOperation, Overflow])
+_up_quantize: Final = _UP.quantize  # bound once (see ``exact_add``)
 
 
 class _Terms:
@@ -121,7 +123,7 @@ class VenueFunds:
             # A cash account's spot fill, with the instrument's constants worked out once.
             if is_buy:
                 amount = qty * terms.multiplier * price * terms.buy_factor
-                return terms.quote, _UP.quantize(amount, terms.quote_step)
+                return terms.quote, _up_quantize(amount, terms.quote_step)
             if terms.base is not None:
                 return terms.base, qty
             return terms.quote, _ZERO
@@ -141,4 +143,4 @@ class VenueFunds:
 
     @staticmethod
     def _up(amount: Decimal, currency: Currency) -> Decimal:
-        return _UP.quantize(amount, quantum(currency.precision))
+        return _up_quantize(amount, quantum(currency.precision))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 
 from tradeforge.backtest.book import L2Book
+from tradeforge.backtest.feed import BarRef
 from tradeforge.backtest.listener import MatchListener
 from tradeforge.backtest.models import FillModel
 from tradeforge.backtest.order_checks import Rejection, venue_rejection
@@ -40,6 +41,14 @@ __all__ = ["MatchingEngine"]
 _ZERO = Decimal(0)  # compared with a Decimal, not an int (which would be converted each time)
 
 _DAY_NS = 86_400_000_000_000
+
+
+def _ts_event(bar: BarLike) -> int:
+    """``bar.ts_event``; from a ``BarRef`` (the narrowed branch) a native read, not a lookup
+    by name."""
+    if isinstance(bar, BarRef):
+        return bar.ts_event
+    return bar.ts_event
 
 
 class MatchingEngine(PathWalking):
@@ -97,7 +106,7 @@ class MatchingEngine(PathWalking):
         bar = self._idle_bar
         if bar is not None:
             self._idle_bar = None
-            self._mode, self._close_ts = "bar", bar.ts_event
+            self._mode, self._close_ts = "bar", _ts_event(bar)
             self._last_bar = self._close_bar = bar
             self._close_capacity = None
 
@@ -106,8 +115,9 @@ class MatchingEngine(PathWalking):
         """The last traded (or bar close) price seen."""
         if self._idle_bar is not None:
             self._catch_up()
-        if self._last_bar is not None:
-            self._last = self._last_bar.close.as_decimal()
+        bar = self._last_bar
+        if bar is not None:
+            self._last = bar.exact_close() if isinstance(bar, BarRef) else bar.close.as_decimal()
             self._last_bar = None
         return self._last
 
@@ -228,10 +238,15 @@ class MatchingEngine(PathWalking):
             return
         if self._idle_bar is not None:
             self._catch_up()
-        self._mode, self._close_ts = "bar", bar.ts_event
+        # A backtest's bars are ``BarRef``s: read natively, prices straight to Decimals.
+        ref = bar if isinstance(bar, BarRef) else None
+        if ref is not None:
+            ts_open, ts_close = ref.ts_open, ref.ts_event
+        else:
+            ts_open, ts_close = bar.ts_open, bar.ts_event
+        self._mode, self._close_ts = "bar", ts_close
         prev = self.last_price
-        o = bar.open.as_decimal()
-        ts_open, ts_close = bar.ts_open, bar.ts_event
+        o = ref.exact_open() if ref is not None else bar.open.as_decimal()
         model = self.fill_model
         # The bar's volume matters only to a volume cap or volume-proportional slippage.
         needs_volume = model.max_volume_fraction is not None or model.slippage.volume_ticks
@@ -242,7 +257,10 @@ class MatchingEngine(PathWalking):
             self._expire(ts_open)
             self._open(prev, o, ts_open)
             if self._orders:  # nothing left to act on the legs once every order is done
-                h, low, c = bar.high.as_decimal(), bar.low.as_decimal(), bar.close.as_decimal()
+                if ref is not None:
+                    h, low, c = ref.exact_high(), ref.exact_low(), ref.exact_close()
+                else:
+                    h, low, c = bar.high.as_decimal(), bar.low.as_decimal(), bar.close.as_decimal()
                 path = (o, low, h, c) if c >= o else (o, h, low, c)
                 step = (ts_close - ts_open) // 3
                 times = (ts_open, ts_open + step, ts_open + 2 * step, ts_close)

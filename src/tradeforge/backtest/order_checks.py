@@ -6,12 +6,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from tradeforge.domain import Instrument, OrderSpec, RejectReason
-from tradeforge.domain.exact import EXACT
+from tradeforge.domain.exact import exact_remainder
 from tradeforge.domain.notional import notional as notional_of
 
 __all__ = ["Rejection", "venue_rejection"]
 
-_remainder = EXACT.remainder
 
 Rejection = tuple[RejectReason, str]
 
@@ -38,7 +37,7 @@ def venue_rejection(
                 )
     qty = spec.quantity
     size = qty.as_decimal()
-    if _remainder(size, inst.lot_size.as_decimal()):
+    if exact_remainder(size, inst.lot_size.as_decimal()):
         return RejectReason.QUANTITY_OFF_LOT, (
             f"quantity {qty} is not a multiple of lot size {inst.lot_size}"
         )

@@ -23,7 +23,7 @@ from tradeforge.domain import (
     Quantity,
     StrategyId,
 )
-from tradeforge.domain.exact import EXACT
+from tradeforge.domain.exact import EXACT, exact_scaleb
 
 __all__ = ["TradeLog"]
 
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 
 # Exact: every amount stored here has at most as many decimals as it is scaled by.
-_scaleb = EXACT.scaleb
 
 
 class _Trades(Sequence[RoundTrip]):
@@ -125,11 +124,11 @@ class TradeLog(_Trades):
         values = (
             entry_ts,
             exit_ts,
-            int(_scaleb(quantity, size_p)),
-            int(_scaleb(entry_notional, notional_p)),
-            int(_scaleb(exit_notional, notional_p)),
-            int(_scaleb(pnl.amount, pnl_currency.precision)),
-            int(_scaleb(fees.amount, fee_currency.precision)),
+            int(exact_scaleb(quantity, size_p)),
+            int(exact_scaleb(entry_notional, notional_p)),
+            int(exact_scaleb(exit_notional, notional_p)),
+            int(exact_scaleb(pnl.amount, pnl_currency.precision)),
+            int(exact_scaleb(fees.amount, fee_currency.precision)),
         )
         ints = self._ints
         try:  # the common case: every amount fits in 64 bits

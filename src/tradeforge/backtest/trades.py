@@ -20,7 +20,7 @@ from tradeforge.domain import (
     PositionSide,
     StrategyId,
 )
-from tradeforge.domain.exact import ROUNDING
+from tradeforge.domain.exact import rounding_divide, rounding_multiply
 
 __all__ = ["TradeRecorder"]
 
@@ -80,7 +80,7 @@ class TradeRecorder:
         closed = min(qty, abs(before))
         closing_fee = fee
         if closed < qty:
-            share = ROUNDING.divide(ROUNDING.multiply(fee.amount, closed), qty)
+            share = rounding_divide(rounding_multiply(fee.amount, closed), qty)
             closing_fee = Money.rounded(share, fee.currency)
         trade.exit_notional += closed * px
         trade.exit_qty += closed

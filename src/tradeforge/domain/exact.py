@@ -25,8 +25,17 @@ __all__ = [
     "ROUNDING",
     "fit_precision",
     "decimals_of",
+    "exact_add",
+    "exact_multiply",
+    "exact_quantize",
+    "exact_remainder",
+    "exact_scaleb",
+    "exact_subtract",
     "quantum",
     "round_to",
+    "rounding_divide",
+    "rounding_multiply",
+    "rounding_quantize",
     "to_decimal",
 ]
 
@@ -40,6 +49,19 @@ EXACT: Final = Context(
 
 # For the places that round on purpose, with a named mode: same precision, Inexact not trapped.
 ROUNDING: Final = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow])
+
+# A ``decimal.Context`` finds its methods slowly (its attribute lookup first checks for its own
+# flag names), which costs more than the arithmetic itself: the operations the event path runs
+# on every fill are bound once here. Same contexts, same traps.
+exact_add: Final = EXACT.add
+exact_subtract: Final = EXACT.subtract
+exact_multiply: Final = EXACT.multiply
+exact_quantize: Final = EXACT.quantize
+exact_remainder: Final = EXACT.remainder
+exact_scaleb: Final = EXACT.scaleb
+rounding_divide: Final = ROUNDING.divide
+rounding_multiply: Final = ROUNDING.multiply
+rounding_quantize: Final = ROUNDING.quantize
 
 _QUANTA: Final = tuple(Decimal(1).scaleb(-p) for p in range(MAX_PRECISION + 1))
 
@@ -83,9 +105,9 @@ def decimals_of(value: Decimal) -> int:
 
 def round_to(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """Round ``value`` to a multiple of ``step`` with the given rounding mode, exactly."""
-    steps = ROUNDING.divide(value, step).quantize(Decimal(1), rounding=rounding, context=ROUNDING)
+    steps = rounding_divide(value, step).quantize(Decimal(1), rounding=rounding, context=ROUNDING)
     # Keep the step's exponent so 1.5 rounded to 0.01 reads 1.50.
-    return EXACT.multiply(steps, step).quantize(step, context=EXACT)
+    return exact_multiply(steps, step).quantize(step, context=EXACT)
 
 
 def fit_precision(field: str, value: Decimal, precision: int) -> Decimal:
@@ -93,7 +115,7 @@ def fit_precision(field: str, value: Decimal, precision: int) -> Decimal:
     if not 0 <= precision <= MAX_PRECISION:
         raise InvalidValue(f"{field} precision must be 0..{MAX_PRECISION}, got {precision}")
     try:
-        exact = EXACT.quantize(value, _QUANTA[precision])
+        exact = exact_quantize(value, _QUANTA[precision])
     except Inexact:
         raise InvalidValue(
             f"{field} {value} has more than {precision} decimals (precision {precision})"

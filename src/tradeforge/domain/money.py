@@ -18,11 +18,14 @@ from mypy_extensions import mypyc_attr
 
 from tradeforge.domain.errors import InvalidValue
 from tradeforge.domain.exact import (
-    EXACT,
     MAX_PRECISION,
     ROUNDING,
+    exact_add,
+    exact_multiply,
+    exact_subtract,
     fit_precision,
     quantum,
+    rounding_quantize,
     to_decimal,
 )
 from tradeforge.domain.frozen import freeze
@@ -180,7 +183,7 @@ class Money:
         )
         quantum_ = _QUANTA[currency._precision]
         exact = (
-            ROUNDING.quantize(value, quantum_)  # ROUNDING's own mode: no keyword arguments
+            rounding_quantize(value, quantum_)  # ROUNDING's own mode: no keyword arguments
             if rounding == ROUND_HALF_EVEN
             else value.quantize(quantum_, rounding=rounding, context=ROUNDING)
         )
@@ -224,7 +227,7 @@ class Money:
         currency = self._currency
         if other._currency is not currency:
             self._same(other, "add")
-        return _money(_add(self._amount, other._amount), currency)
+        return _money(exact_add(self._amount, other._amount), currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
@@ -232,7 +235,7 @@ class Money:
         currency = self._currency
         if other._currency is not currency:
             self._same(other, "subtract")
-        return _money(_subtract(self._amount, other._amount), currency)
+        return _money(exact_subtract(self._amount, other._amount), currency)
 
     def __neg__(self) -> Money:
         return _money(-self._amount if self._amount else self._amount, self._currency)
@@ -242,9 +245,9 @@ class Money:
 
     def __mul__(self, other: object) -> Decimal:
         if isinstance(other, Decimal):
-            return EXACT.multiply(self._amount, other)
+            return exact_multiply(self._amount, other)
         if isinstance(other, int) and not isinstance(other, bool):
-            return EXACT.multiply(self._amount, Decimal(other))
+            return exact_multiply(self._amount, Decimal(other))
         return NotImplemented
 
     def __rmul__(self, other: object) -> Decimal:
@@ -290,8 +293,6 @@ class Money:
 
 _QUANTA: Final = tuple(quantum(p) for p in range(MAX_PRECISION + 1))
 _ZEROS: Final = tuple(q * 0 for q in _QUANTA)
-_add = EXACT.add
-_subtract = EXACT.subtract
 
 
 def _money(amount: Decimal, currency: Currency) -> Money:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 from tradeforge.domain.enums import LiquiditySide
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, ROUNDING, quantum
+from tradeforge.domain.exact import (
+    ROUNDING,
+    exact_multiply,
+    quantum,
+    rounding_divide,
+    rounding_multiply,
+    rounding_quantize,
+)
 from tradeforge.domain.money import Money
 
 if TYPE_CHECKING:
@@ -27,12 +34,12 @@ _ONE = Decimal(1)
 def raw_notional(inst: Instrument, quantity: Decimal, price: Decimal) -> Decimal:
     """The exact (linear) or 60-digit (inverse) notional of ``quantity`` at ``price``."""
     multiplier = inst.multiplier.as_decimal()
-    size = quantity if multiplier == _ONE else EXACT.multiply(quantity, multiplier)
+    size = quantity if multiplier == _ONE else exact_multiply(quantity, multiplier)
     if not inst.is_inverse:
-        return EXACT.multiply(size, price)
+        return exact_multiply(size, price)
     if price <= 0:
         raise InvalidValue(f"{inst.id}: inverse notional needs a positive price, got {price}")
-    return ROUNDING.divide(size, price)  # inexact: the caller rounds once
+    return rounding_divide(size, price)  # inexact: the caller rounds once
 
 
 def notional(
@@ -69,11 +76,11 @@ def _fee_of(inst: Instrument, raw: Decimal, liquidity: LiquiditySide, rounding: 
     rate = inst.maker_fee if liquidity is LiquiditySide.MAKER else inst.taker_fee
     currency = inst.settlement_currency
     return Money(
-        _rounded(ROUNDING.multiply(raw, rate), currency.precision, rounding), currency, _exact=True
+        _rounded(rounding_multiply(raw, rate), currency.precision, rounding), currency, _exact=True
     )
 
 
 def _rounded(value: Decimal, precision: int, rounding: str) -> Decimal:
     if rounding == ROUND_HALF_EVEN:  # ROUNDING's own mode: no keyword arguments to pass
-        return ROUNDING.quantize(value, quantum(precision))
+        return rounding_quantize(value, quantum(precision))
     return value.quantize(quantum(precision), rounding=rounding, context=ROUNDING)

@@ -22,7 +22,13 @@ from mypy_extensions import mypyc_attr
 
 from tradeforge.domain.enums import OrderSide, PositionSide
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, ROUNDING
+from tradeforge.domain.exact import (
+    exact_add,
+    exact_remainder,
+    exact_subtract,
+    rounding_divide,
+    rounding_multiply,
+)
 from tradeforge.domain.identifiers import AccountId, PositionId, StrategyId, TradeId
 from tradeforge.domain.instruments import Instrument
 from tradeforge.domain.money import Currency, Money
@@ -34,8 +40,6 @@ from tradeforge.domain.values import Price, Quantity
 __all__ = ["Position"]
 
 _ZERO = Decimal(0)  # compared with a Decimal, not an int (which would be converted each time)
-
-_remainder = EXACT.remainder
 
 
 @mypyc_attr(acyclic=True)
@@ -104,7 +108,7 @@ class Position:
                 f"position {self.id}: fill for {fill.instrument_id}, expected {instrument.id}"
             )
         qty = fill.last_qty.as_decimal()
-        if _remainder(qty, instrument.lot_size.as_decimal()):
+        if exact_remainder(qty, instrument.lot_size.as_decimal()):
             raise InvalidValue(
                 f"position {self.id}: fill quantity {fill.last_qty} is not a multiple of lot size "
                 f"{instrument.lot_size}"
@@ -130,7 +134,7 @@ class Position:
                 self.ts_opened = fill.ts_event
         # Exactly signed_qty + sign x qty.
         self.signed_qty = (
-            EXACT.add(self.signed_qty, qty) if sign > 0 else EXACT.subtract(self.signed_qty, qty)
+            exact_add(self.signed_qty, qty) if sign > 0 else exact_subtract(self.signed_qty, qty)
         )
         fee = fill.commission
         fees = self.fees
@@ -150,7 +154,7 @@ class Position:
         if closed == open_qty:
             removed = self.cost
         else:
-            share = ROUNDING.divide(ROUNDING.multiply(self.cost.amount, closed), open_qty)
+            share = rounding_divide(rounding_multiply(self.cost.amount, closed), open_qty)
             removed = Money.rounded(share, self.cost.currency)
         if closed == qty:
             proceeds = notional

@@ -20,7 +20,17 @@ from typing import ClassVar, Final, Self, TypeVar, cast
 from mypy_extensions import mypyc_attr
 
 from tradeforge.domain.errors import InvalidValue
-from tradeforge.domain.exact import EXACT, MAX_PRECISION, decimals_of, fit_precision, to_decimal
+from tradeforge.domain.exact import (
+    MAX_PRECISION,
+    decimals_of,
+    exact_add,
+    exact_multiply,
+    exact_quantize,
+    exact_scaleb,
+    exact_subtract,
+    fit_precision,
+    to_decimal,
+)
 from tradeforge.domain.frozen import freeze
 
 __all__ = ["Price", "Quantity"]
@@ -64,7 +74,7 @@ class _ExactValue:
             raise InvalidValue(f"{cls.field} precision must be 0..{MAX_PRECISION}, got {precision}")
         if raw < 0 and not cls.signed:
             raise InvalidValue(f"{cls.field} must not be negative, got raw {raw}")
-        return _make(cls, EXACT.scaleb(Decimal(raw), -precision), precision)
+        return _make(cls, exact_scaleb(Decimal(raw), -precision), precision)
 
     @classmethod
     def from_decimal(cls, value: Decimal, precision: int) -> Self:
@@ -97,12 +107,12 @@ class _ExactValue:
     def __add__(self, other: object) -> Self:
         if type(other) is not type(self) or not isinstance(other, _ExactValue):
             return NotImplemented
-        return self._checked(EXACT.add(self._value, other._value), other._precision)
+        return self._checked(exact_add(self._value, other._value), other._precision)
 
     def __sub__(self, other: object) -> Self:
         if type(other) is not type(self) or not isinstance(other, _ExactValue):
             return NotImplemented
-        return self._checked(EXACT.subtract(self._value, other._value), other._precision)
+        return self._checked(exact_subtract(self._value, other._value), other._precision)
 
     def _checked(self, result: Decimal, other_precision: int) -> Self:
         if result < 0 and not self.signed:
@@ -113,13 +123,13 @@ class _ExactValue:
         operand = _scalar(other)
         if operand is None:
             return NotImplemented
-        return EXACT.multiply(self._value, operand)
+        return exact_multiply(self._value, operand)
 
     def __rmul__(self, other: object) -> Decimal:
         operand = _scalar(other)
         if operand is None:
             return NotImplemented
-        return EXACT.multiply(self._value, operand)
+        return exact_multiply(self._value, operand)
 
     def __truediv__(self, other: object) -> Decimal:
         """Division can be inexact, so it rounds to 28 significant digits (Decimal's default)."""
@@ -196,7 +206,7 @@ def _scalar(other: object) -> Decimal | None:
 def _at_precision(field: str, signed: bool, value: Decimal, precision: int) -> Decimal:
     if 0 <= precision <= MAX_PRECISION:
         try:
-            exact = EXACT.quantize(value, _QUANTA[precision])
+            exact = exact_quantize(value, _QUANTA[precision])
         except ArithmeticError:
             exact = fit_precision(field, value, precision)  # raises the right message
         if not exact:

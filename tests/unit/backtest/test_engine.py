@@ -4,6 +4,7 @@ and orders managed through the strategy context (cancel, modify, brackets)."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -805,3 +806,40 @@ def test_a_strategy_can_close_its_position_while_another_holds_the_opposite() ->
 
     assert x.status("close") is OrderStatus.FILLED
     assert x.position_qty(perp_id) == 0
+
+
+# ------------------------------------------------------ the strategy's own attributes
+
+
+def _has_dict_object(obj: object) -> bool:
+    """Whether ``obj``'s attributes live in a dict object (CPython keeps a plain instance's
+    attribute values inline until something reads its ``__dict__``)."""
+    return any(isinstance(r, dict) and "_params" in r for r in gc.get_referents(obj))
+
+
+def test_running_a_strategy_leaves_its_attributes_inline() -> None:
+    # Reading a strategy's __dict__ (as looking for its hooks with vars() did) turns its
+    # attributes into a dict object, and on CPython 3.11 the interpreter's specialised
+    # ``self.x`` loads then miss on every bar: a slow generic lookup for the whole run.
+    strategy = SmaCross()
+    if _has_dict_object(strategy):
+        pytest.skip("this interpreter keeps instance attributes in a dict from the start")
+
+    result = run(strategy, bars={BTC: synthetic(300)})
+
+    assert result.metrics.num_trades > 0
+    assert not _has_dict_object(strategy)
+
+
+def test_hooks_set_on_the_instance_are_called_like_the_classs() -> None:
+    fills: list[OrderFilled] = []
+    events: list[OrderEvent] = []
+    strategy = SmaCross()
+    strategy.on_fill = fills.append  # type: ignore[method-assign]
+    plain = SmaCross(strategy_id="plain")  # the base class's hooks: nothing to call
+    plain.on_order = events.append  # type: ignore[method-assign]
+
+    result = run([strategy, plain], bars={BTC: synthetic(300)})
+
+    assert len(fills) == result.fills // 2 > 0
+    assert {type(e) for e in events} >= {OrderSubmitted, OrderAccepted, OrderFilled}

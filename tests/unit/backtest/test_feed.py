@@ -7,9 +7,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.kit.stubs import btcusdt
 
 from tradeforge.backtest import BarFeed, BarRef, run, spot_pair
+from tradeforge.backtest.feed import _round_half_even
 from tradeforge.data import BarArrays, generate_bars
 from tradeforge.domain import Bar, InstrumentId, Price, Quantity, Timeframe
 from tradeforge.strategy import BarLike, Indicator, Strategy
@@ -131,6 +134,31 @@ def test_a_bar_reads_exact_prices_and_volume_on_the_instruments_steps(bars: BarA
         bars.high[3],
         bars.low[3],
     )
+
+
+def test_a_bars_exact_prices_are_its_prices_as_decimals(bars: BarArrays) -> None:
+    nickel = btcusdt(tick_size=Price("0.05"))  # a tick that is not a power of ten: rounded
+    for instrument in (PAIR, nickel):
+        f = BarFeed(instrument, ONE_MINUTE, [bars])
+        f.load_next()
+        for i in range(len(bars)):
+            bar = f.bar(i)
+            exact = (bar.exact_open(), bar.exact_high(), bar.exact_low(), bar.exact_close())
+            prices = (bar.open, bar.high, bar.low, bar.close)
+            assert exact == tuple(p.as_decimal() for p in prices)
+            # the same Decimal, exponent included (what the matching engine fills at)
+            assert [d.as_tuple() for d in exact] == [p.as_decimal().as_tuple() for p in prices]
+
+
+@given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))
+def test_the_feeds_rounding_is_pythons_round(x: float) -> None:
+    assert _round_half_even(x) == round(x)
+
+
+@pytest.mark.parametrize("k", [-3, -2, -1, 0, 1, 2, 3, 2**40, 2**40 + 1])
+def test_the_feeds_rounding_takes_ties_to_even(k: int) -> None:
+    assert _round_half_even(k + 0.5) == round(k + 0.5)
+    assert _round_half_even(k - 0.5) == round(k - 0.5)
 
 
 def test_a_bar_becomes_a_validated_domain_bar(bars: BarArrays) -> None:

@@ -12,7 +12,7 @@ from mypy_extensions import mypyc_attr
 
 from tradeforge.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradeforge.domain.errors import InvalidTransition, InvalidValue
-from tradeforge.domain.exact import EXACT
+from tradeforge.domain.exact import exact_add, exact_multiply
 from tradeforge.domain.identifiers import (
     AccountId,
     ClientOrderId,
@@ -307,9 +307,9 @@ class Order:
         else:
             self._move(_S.PARTIALLY_FILLED)
         self.filled_qty = self.filled_qty + fill.last_qty
-        self._filled_notional = EXACT.add(
+        self._filled_notional = exact_add(
             self._filled_notional,
-            EXACT.multiply(fill.last_qty.as_decimal(), fill.last_px.as_decimal()),
+            exact_multiply(fill.last_qty.as_decimal(), fill.last_px.as_decimal()),
         )
         fee = fill.commission
         fees = self.fees
