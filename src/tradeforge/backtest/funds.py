@@ -41,7 +41,17 @@ _up_quantize: Final = _UP.quantize  # bound once (see ``exact_add``)
 class _Terms:
     """An instrument's constants for funds checks in one account."""
 
-    __slots__ = ("account_type", "base", "buy_factor", "multiplier", "quote", "quote_step", "spot")
+    __slots__ = (
+        "account_type",
+        "base",
+        "buy_factor",
+        "multiplier",
+        "price_precision",
+        "quote",
+        "quote_step",
+        "size_precision",
+        "spot",
+    )
 
     def __init__(self, inst: Instrument, account: VenueAccount) -> None:
         self.account_type = account.type
@@ -51,6 +61,9 @@ class _Terms:
         self.quote = inst.quote_currency
         self.quote_step = Decimal(1).scaleb(-inst.quote_currency.precision)
         self.base = inst.base_currency if isinstance(inst, CurrencyPair) else None
+        # (The instrument's own properties are interpreted code: read them once.)
+        self.size_precision = inst.size_precision
+        self.price_precision = inst.price_precision
 
 
 class VenueFunds:
@@ -109,9 +122,13 @@ class VenueFunds:
         currency) beyond the venue's position: it cannot go short."""
         if is_buy:
             return False
-        spot_holding = not self.account.uses_margin(inst.kind) and not isinstance(
-            inst, CurrencyPair
-        )
+        terms = self.terms.get(inst.id)
+        if terms is not None and terms.account_type is self.account.type:
+            spot_holding = terms.spot and terms.base is None
+        else:
+            spot_holding = not self.account.uses_margin(inst.kind) and not isinstance(
+                inst, CurrencyPair
+            )
         return spot_holding and qty > self.net[inst.id]
 
     def cost(

@@ -445,10 +445,10 @@ class MatchingEngine(PathWalking):
             qty = capacity
         if qty <= _ZERO:
             return
-        if liquidity is TAKER:
-            price = self.fill_model.slippage.apply(
-                price, qty, order.is_buy, self._tick, self._volume
-            )
+        slippage = self.fill_model.slippage
+        # (No slippage, the default, is seen here without calling into the model.)
+        if liquidity is TAKER and (slippage.fixed_ticks or slippage.volume_ticks):
+            price = slippage.apply(price, qty, order.is_buy, self._tick, self._volume)
             if order.price is not None:  # slippage never takes a limit past its limit
                 price = min(price, order.price) if order.is_buy else max(price, order.price)
         refusal = self._listener.fill_refusal(order, qty, price)

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from tradeforge.backtest.results import EquityCurve, RoundTrip
 from tradeforge.bus import ns_to_utc
-from tradeforge.domain import InvalidValue, Money
+from tradeforge.domain import Currency, InvalidValue, Money
 
 __all__ = [
     "Metrics",
@@ -234,7 +234,12 @@ class _TradeStats(msgspec.Struct, frozen=True, kw_only=True):
         if not trades:
             zero = Decimal(0)
             return cls(wins=0, gross_win=zero, gross_loss=zero, mean=None, best=None, worst=None)
-        # A TradeLog hands its columns over without building a RoundTrip per trade.
+        # A TradeLog hands its amounts over as scaled integers when it can (numpy does the
+        # sums, exactly), else as Decimals, without building a RoundTrip per trade.
+        scaled = getattr(trades, "net_pnl_scaled", None)
+        found = scaled() if scaled is not None else None
+        if found is not None:
+            return cls._of_scaled(*found)
         columns = getattr(trades, "net_pnl_columns", None)
         net: Iterable[Decimal]
         if columns is not None:
@@ -274,6 +279,28 @@ class _TradeStats(msgspec.Struct, frozen=True, kw_only=True):
             mean=Money.rounded(total / count, currencies[0]).amount,
             best=best,
             worst=worst,
+        )
+
+    @classmethod
+    def _of_scaled(cls, currency: Currency, net: npt.NDArray[np.int64]) -> _TradeStats:
+        """``of`` over net PnLs in units of ``10**-currency.precision`` (int64 sums cannot
+        overflow: ``TradeLog.net_pnl_scaled`` bounds the amounts)."""
+        places = -currency.precision
+
+        def exact(units: int) -> Decimal:
+            return Decimal(units).scaleb(places)
+
+        def total(units: int) -> Decimal:  # a sum of nothing is a plain 0, as in ``of``
+            return exact(units) if units else Decimal(0)
+
+        won, lost = net > 0, net < 0
+        return cls(
+            wins=int(won.sum()),
+            gross_win=total(int(net[won].sum())),
+            gross_loss=total(-int(net[lost].sum())),
+            mean=Money.rounded(total(int(net.sum())) / len(net), currency).amount,
+            best=exact(int(net.max())),
+            worst=exact(int(net.min())),
         )
 
 

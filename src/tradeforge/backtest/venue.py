@@ -394,9 +394,14 @@ class SimulatedVenue:
     ) -> None:
         spec = order.spec
         inst = self.instruments[spec.instrument_id]
+        terms = self._terms.get(inst.id)
         # The matching engine only fills on tick and lot: no rounding to check here.
-        qty = Quantity.from_decimal(quantity, inst.size_precision)
-        px = Price.from_decimal(price, inst.price_precision)
+        if terms is not None:
+            qty = Quantity.from_decimal(quantity, terms.size_precision)
+            px = Price.from_decimal(price, terms.price_precision)
+        else:
+            qty = Quantity.from_decimal(quantity, inst.size_precision)
+            px = Price.from_decimal(price, inst.price_precision)
         notional, fee = fill_amounts(inst, qty.as_decimal(), px.as_decimal(), liquidity)
         fill = OrderFilled(
             client_order_id=spec.client_order_id,
@@ -418,7 +423,6 @@ class SimulatedVenue:
         key = VenueFunds.lock_key(spec)
         is_buy = order.is_buy
         account = self.account
-        terms = self._terms.get(inst.id)
         fee_currency = fee.currency
         if (
             not self.report_balances

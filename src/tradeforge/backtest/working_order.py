@@ -13,6 +13,7 @@ from mypy_extensions import mypyc_attr
 from tradeforge.domain import (
     ClientOrderId,
     ContingencyType,
+    OrderSide,
     OrderSpec,
     OrderType,
     TimeInForce,
@@ -55,7 +56,7 @@ class WorkingOrder:
         self.spec = spec
         self.venue_order_id = venue_order_id
         self.seq = seq
-        self.is_buy = spec.is_buy
+        self.is_buy = spec.side is OrderSide.BUY  # (``spec.is_buy`` is interpreted code)
         self.order_type = spec.order_type
         self.quantity = spec.quantity.as_decimal()
         self.filled = _ZERO

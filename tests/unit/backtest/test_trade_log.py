@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tradeforge.backtest import spot_pair
+from tradeforge.backtest.metrics import _TradeStats
+from tradeforge.backtest.results import RoundTrip
 from tradeforge.backtest.trade_log import TradeLog
 from tradeforge.domain import KNOWN_CURRENCIES, InstrumentId, Money, PositionSide, StrategyId
 
@@ -94,3 +99,80 @@ def test_amounts_too_big_for_64_bits_are_kept_exactly() -> None:
 
     assert log[1].entry_price == huge / Decimal("0.00001")
     assert log[0].entry_price == Decimal("30000.01")
+
+
+# ------------------------------------------------ the statistics' fast path
+
+
+def trade_stats(trades: Sequence[RoundTrip]) -> tuple[object, ...]:
+    stats = _TradeStats.of(trades)
+    return (stats.wins, stats.gross_win, stats.gross_loss, stats.mean, stats.best, stats.worst)
+
+
+def exact_form(values: tuple[object, ...]) -> list[object]:
+    """The values with each Decimal's digits and exponent (equal is not enough: 0 != 0.00 here)."""
+    return [v.as_tuple() if isinstance(v, Decimal) else v for v in values]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=-(10**12), max_value=10**12),  # PnL, in units of 10**-8
+            st.integers(min_value=0, max_value=10**9),  # fees
+            st.sampled_from(["a", "b"]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_statistics_from_scaled_integers_equal_those_from_each_trades_decimals(
+    rows: list[tuple[int, int, str]],
+) -> None:
+    log = TradeLog()
+    for k, (pnl, fees, strategy) in enumerate(rows):
+        log.append(
+            instrument=PAIR,
+            strategy_id=StrategyId(strategy),
+            side=PositionSide.LONG,
+            quantity=Decimal("0.12345"),
+            entry_ts=k,
+            exit_ts=k + 1,
+            entry_notional=Decimal("3703.5"),
+            exit_notional=Decimal("3703.5"),
+            pnl=Money(Decimal(pnl).scaleb(-8), USDT),
+            fees=Money(Decimal(fees).scaleb(-8), USDT),
+        )
+
+    assert log.net_pnl_scaled() is not None  # the fast path is the one tested
+    assert exact_form(trade_stats(log)) == exact_form(trade_stats(list(log)))
+    for strategy in ("a", "b"):
+        mine = log.of_strategy(StrategyId(strategy))
+        if len(mine):
+            assert exact_form(trade_stats(mine)) == exact_form(trade_stats(list(mine)))
+
+
+def test_statistics_fall_back_to_decimals_when_integers_would_not_do() -> None:
+    mixed = TradeLog()
+    record(mixed, "a", 1)
+    record(mixed, "a", 2, fee_currency="BNB")
+    assert mixed.net_pnl_scaled() is None  # two currencies: refused by the metrics anyway
+
+    big = TradeLog()
+    record(big, "a", 1)
+    big.append(
+        instrument=PAIR,
+        strategy_id=StrategyId("a"),
+        side=PositionSide.LONG,
+        quantity=Decimal("0.00001"),
+        entry_ts=1,
+        exit_ts=2,
+        entry_notional=Decimal("1"),
+        exit_notional=Decimal("2"),
+        pnl=Money("30000000000.00000001", USDT),  # 3e18 units: sums could leave 64 bits
+        fees=Money("0", USDT),
+    )
+    assert big.net_pnl_scaled() is None
+    stats = trade_stats(big)
+    assert stats[0] == 2
+    assert stats[4] == Decimal("30000000000.00000001")
+    assert exact_form(stats) == exact_form(trade_stats(list(big)))
