@@ -51,15 +51,22 @@ class _Book:
         d_rows = np.array([carry_d, *(m[3] for m in marks)], dtype=np.float64)
         c_rows = np.array([carry_c, *(m[1] for m in marks)], dtype=np.float64)
         starts = np.fromiter((m[0] for m in marks), dtype=np.int64, count=len(marks))
-        # The state at a step is the last mark at or before it (fills happen inside the bar).
-        which = np.searchsorted(starts, np.arange(len(closes)), side="right")
-        a_at, d_at = a_rows[which], d_rows[which]
-        equity = initial + c_rows[which] + (a_at * closes - d_at).sum(axis=1)
+        # The state at a step is the last mark at or before it (fills happen inside the bar):
+        # state w holds from starts[w - 1] to starts[w] (the carry from 0, the last to the end).
+        steps = len(closes)
+        which = np.repeat(np.arange(len(marks) + 1), np.diff(starts, prepend=0, append=steps))
+        # What does not move with prices, summed per state before it is spread over the steps.
+        fixed = initial + c_rows - d_rows.sum(axis=1)
+        invested = (a_rows != 0).any(axis=1)
+        if a_rows.shape[1] == 1:  # one instrument: plain vectors
+            equity = fixed[which] + a_rows[which, 0] * closes[:, 0]
+        else:
+            equity = fixed[which] + np.einsum("ij,ij->i", a_rows[which], closes)
         last = marks[-1] if marks else None
         if last is not None:
             self.carry = (last[2][:], last[3][:], last[1])
         marks.clear()
-        return equity, (a_at != 0).any(axis=1)
+        return equity, invested[which]
 
 
 class _Series:

@@ -335,6 +335,12 @@ def test_files_are_written_in_bounded_row_groups(tmp_path: Path) -> None:
 
     assert metadata.num_row_groups >= 4
     assert max(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)) <= 65_536
+    # LZ4 and plain pages, as docs/data.md says (dictionaries only slow the reads of prices)
+    for i in range(metadata.num_row_groups):
+        for c in range(metadata.num_columns):
+            column = metadata.row_group(i).column(c)
+            assert column.compression in ("LZ4", "LZ4_RAW")
+            assert not column.has_dictionary_page
 
 
 def test_chunk_rows_must_be_positive(tmp_path: Path) -> None:
