@@ -8,7 +8,7 @@ from bench.compare import Comparison
 from bench.diagnose import Diagnosis
 from bench.machine import facts, section
 from bench.memory import MemoryOutcome
-from bench.results import BACKTESTING, PEERS, TRADEFORGE, BenchResult, SizeResult
+from bench.results import BACKTESTING, BACKTRADER, PEERS, TRADEFORGE, BenchResult, SizeResult
 from bench.workload import CASH, FAST, FEE, SEED, SIZE, SLOW, Trade
 from tradeforge.data import format_utc_ns
 
@@ -328,6 +328,8 @@ def render(result: BenchResult, chart: str | None) -> str:
         else "unknown"
     )
     repeats = ", ".join(f"{s.repeats} at {_n(s.bars)} bars" for s in result.sizes)
+    if any(len(s.runs.get(BACKTRADER, ())) < s.repeats for s in result.sizes):
+        repeats += " (backtrader once where its row says 1)"
     out = [
         "# Backtest speed benchmark: results",
         "",
