@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import structlog
@@ -68,8 +68,8 @@ __all__ = ["BacktestEngine"]
 _log = structlog.get_logger("tradeforge.backtest")
 _Denial = tuple[DenyReason, str]
 _Hook = Callable[[Any], None]
-_ZERO = Decimal(0)
-_ONE = Decimal(1)
+_ZERO: Final = Decimal(0)
+_ONE: Final = Decimal(1)
 
 
 def _own_hook(strategy: Strategy, name: str) -> _Hook | None:
@@ -150,6 +150,7 @@ class BacktestEngine(ReplayLoop):
             for s, prefix in zip(strategies, _id_prefixes(strategies), strict=True)
         }
         self._subs = {}  # declared by ReplayLoop: once only (see test_attribute_declarations)
+        self._subs_changes = 0
         # Per running strategy: its on_order and on_fill hooks, None where the strategy keeps
         # the base class's (which does nothing, so it is not called).
         self._hooks: dict[StrategyId, tuple[Strategy, _Hook | None, _Hook | None]] = {}
@@ -174,6 +175,7 @@ class BacktestEngine(ReplayLoop):
         raise InvalidValue(f"no bars for {instrument_id} {timeframe or ''} in this backtest")
 
     def _subscribe(self) -> None:
+        self._subs_changes += 1
         algos = self._algos
         for k, feed in enumerate(self.feeds):
             # A running parent's bars reach it first (``BacktestAlgos.bar_hooks``).

@@ -32,9 +32,9 @@ from tradeforge.domain.exact import quantum
 
 __all__ = ["VenueFunds"]
 
-_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+_ZERO: Final = Decimal(0)  # shared: building a Decimal costs more than reading one
 # Funds to lock are rounded up, in the exact arithmetic's precision.
-_UP = Context(prec=60, rounding=ROUND_CEILING, traps=[InvalidOperation, Overflow])
+_UP: Final = Context(prec=60, rounding=ROUND_CEILING, traps=[InvalidOperation, Overflow])
 _up_quantize: Final = _UP.quantize  # bound once (see ``exact_add``)
 
 

@@ -12,6 +12,7 @@ reaches them.
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
+from typing import Final
 
 from tradeforge.backtest.book import L2Book
 from tradeforge.backtest.feed import BarRef
@@ -38,9 +39,11 @@ from tradeforge.strategy import BarLike
 
 __all__ = ["MatchingEngine"]
 
-_ZERO = Decimal(0)  # compared with a Decimal, not an int (which would be converted each time)
+_ZERO: Final = Decimal(
+    0
+)  # compared with a Decimal, not an int (which would be converted each time)
 
-_DAY_NS = 86_400_000_000_000
+_DAY_NS: Final = 86_400_000_000_000
 
 
 def _ts_event(bar: BarLike) -> int:

@@ -9,14 +9,16 @@ priority). See ``docs/backtesting.md`` for the path of a bar.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from tradeforge.backtest.working_order import WorkingOrder
 from tradeforge.domain import ClientOrderId, LiquiditySide, TimeInForce
 
 __all__ = ["IMMEDIATE", "MAKER", "TAKER", "PathWalking"]
 
-MAKER, TAKER = LiquiditySide.MAKER, LiquiditySide.TAKER
-IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+MAKER: Final = LiquiditySide.MAKER
+TAKER: Final = LiquiditySide.TAKER
+IMMEDIATE: Final = (TimeInForce.IOC, TimeInForce.FOK)
 
 
 class PathWalking:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import gc
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +30,7 @@ __all__ = ["Progress", "ReplayLoop"]
 Progress = Callable[[int], None]
 _Closes = npt.NDArray[np.float64]
 
-GC_EVERY = 8
+GC_EVERY: Final = 8
 """Windows between two collections of the young generations (a 1,000,000-bar ``sma_cross``
 run leaves no cyclic garbage at all; each collection walks every object the windows made)."""
 
@@ -43,6 +44,7 @@ class ReplayLoop:
     equity: EquityRecorder
     _column: dict[InstrumentId, int]
     _subs: dict[int, tuple[tuple[Strategy, Callable[[BarRef], None]], ...]]
+    _subs_changes: int  # counts the changes of ``_subs`` (read per bar instead of the dict)
     _step: int
     _windows: int
     _last_close: _Closes
@@ -89,6 +91,10 @@ class ReplayLoop:
         now = clock.timestamp_ns()  # another feed may have moved the clock past an open
         block = feed.block
         subs = self._subs
+        # The feed's bar hooks change only when a strategy stops or a parent order starts or
+        # ends (``_subs_changes`` counts that): read once, and again after a change.
+        changes = self._subs_changes
+        hooks = subs[k]
         for i in range(start, end):
             self._step = i - start
             if ts_open[i] > now:
@@ -107,7 +113,9 @@ class ReplayLoop:
             else:
                 cursor.i = i
                 clock._now = now
-            for strategy, hook in subs[k]:
+            if changes != self._subs_changes:
+                changes, hooks = self._subs_changes, subs[k]
+            for strategy, hook in hooks:
                 try:
                     hook(bar)
                 except Exception as exc:

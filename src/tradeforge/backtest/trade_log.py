@@ -33,7 +33,7 @@ __all__ = ["TradeLog"]
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-_SIDES = (PositionSide.LONG, PositionSide.SHORT)
+_SIDES: Final = (PositionSide.LONG, PositionSide.SHORT)
 
 
 if TYPE_CHECKING:
@@ -67,9 +67,14 @@ class _Trades(Sequence[RoundTrip]):
 # A trade's integers, in their order: entry ts, exit ts, quantity, entry notional, exit notional,
 # PnL, fees. And a kind's numbers: instrument, strategy, PnL currency, fee currency, side, size
 # precision, notional precision. The places read by name:
-_FIELDS = 7
-_PNL, _FEES = 5, 6
-_STRATEGY, _CURRENCY, _FEE_CURRENCY, _SIZE_P, _NOTIONAL_P = 1, 2, 3, 5, 6
+_FIELDS: Final = 7
+_PNL: Final = 5
+_FEES: Final = 6
+_STRATEGY: Final = 1
+_CURRENCY: Final = 2
+_FEE_CURRENCY: Final = 3
+_SIZE_P: Final = 5
+_NOTIONAL_P: Final = 6
 
 
 class TradeLog(_Trades):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Final
 
 from tradeforge.backtest.trade_log import TradeLog
 from tradeforge.domain import (
@@ -24,7 +25,7 @@ from tradeforge.domain.exact import rounding_divide, rounding_multiply
 
 __all__ = ["TradeRecorder"]
 
-_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+_ZERO: Final = Decimal(0)  # shared: building a Decimal costs more than reading one
 
 
 class _Open:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Final
 
 from tradeforge.backtest.funds import VenueFunds
 from tradeforge.backtest.matching import MatchingEngine
@@ -62,7 +63,7 @@ from tradeforge.strategy import BarLike
 
 __all__ = ["SimulatedVenue"]
 
-_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+_ZERO: Final = Decimal(0)  # shared: building a Decimal costs more than reading one
 
 Emit = Callable[[Message], None]
 

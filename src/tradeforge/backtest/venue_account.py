@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Final
 
 from tradeforge.domain import (
     AccountBalance,
@@ -25,7 +26,7 @@ from tradeforge.domain import (
 
 __all__ = ["VenueAccount"]
 
-_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+_ZERO: Final = Decimal(0)  # shared: building a Decimal costs more than reading one
 
 
 class _Lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 import structlog
 from structlog.typing import FilteringBoundLogger
@@ -17,7 +18,7 @@ __all__ = ["InMemoryBus"]
 
 # Past this many distinct cached topics the route cache starts over, so a stream of one-off
 # topics cannot grow memory without bound.
-_MAX_CACHED_ROUTES = 65_536
+_MAX_CACHED_ROUTES: Final = 65_536
 
 
 def _handler_name(handler: Callable[..., object]) -> str:

@@ -29,8 +29,8 @@ __all__ = [
 ]
 
 # Printable ASCII without whitespace: what every venue we know accepts in an id.
-_PRINTABLE = re.compile(r"^[!-~]+$")
-_VENUE = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
+_PRINTABLE: Final = re.compile(r"^[!-~]+$")
+_VENUE: Final = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 
 
 @mypyc_attr(acyclic=True)

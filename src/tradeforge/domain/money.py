@@ -32,7 +32,7 @@ from tradeforge.domain.frozen import freeze
 
 __all__ = ["Currency", "CurrencyKind", "Money", "KNOWN_CURRENCIES"]
 
-_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
+_CODE: Final = re.compile(r"^[A-Z0-9]{1,16}$")
 
 
 class CurrencyKind(enum.StrEnum):

@@ -9,7 +9,7 @@ venue and positions call it on every fill); ``Instrument`` delegates here.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from tradeforge.domain.enums import LiquiditySide
 from tradeforge.domain.errors import InvalidValue
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["fill_amounts", "fee", "notional", "raw_notional"]
 
-_ONE = Decimal(1)
+_ONE: Final = Decimal(1)
 
 
 def raw_notional(inst: Instrument, quantity: Decimal, price: Decimal) -> Decimal:

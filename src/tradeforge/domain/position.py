@@ -17,6 +17,7 @@ Fees are kept apart from PnL: ``cash = initial + realized - fees``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -39,7 +40,9 @@ from tradeforge.domain.values import Price, Quantity
 
 __all__ = ["Position"]
 
-_ZERO = Decimal(0)  # compared with a Decimal, not an int (which would be converted each time)
+_ZERO: Final = Decimal(
+    0
+)  # compared with a Decimal, not an int (which would be converted each time)
 
 
 @mypyc_attr(acyclic=True)

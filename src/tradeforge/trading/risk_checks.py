@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from tradeforge.domain import DenyReason, Instrument, InstrumentId, OrderSide, OrderSpec, Price
 from tradeforge.trading.credit import raw_notional
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 Denial = tuple[DenyReason, str]
-_HUNDRED = Decimal(100)
+_HUNDRED: Final = Decimal(100)
 
 
 def gate_new(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
+from typing import Final
 
 from tradeforge.bus import Clock
 from tradeforge.domain import (
@@ -66,8 +67,8 @@ from tradeforge.trading.self_trade import RestingOrders
 
 __all__ = ["RiskEngine"]
 
-_MS = MS
-_ZERO = Decimal(0)
+_MS: Final = MS
+_ZERO: Final = Decimal(0)
 _DupKey = tuple[StrategyId, InstrumentId, OrderSide, OrderType, Decimal, Decimal | None]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Final
 
 from tradeforge.domain.enums import (
     ContingencyType,
@@ -24,8 +25,8 @@ from tradeforge.domain.values import Price, Quantity
 
 __all__ = ["ClientOrderIdGenerator", "OrderFactory"]
 
-_MAX_PREFIX = 24
-_PREFIX = re.compile(r"[!-~]+")
+_MAX_PREFIX: Final = 24
+_PREFIX: Final = re.compile(r"[!-~]+")
 
 
 class ClientOrderIdGenerator:

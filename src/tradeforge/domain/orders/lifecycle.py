@@ -15,7 +15,7 @@ from tradeforge.domain.errors import InvalidTransition
 
 __all__ = ["OPEN_STATUSES", "TERMINAL_STATUSES", "TRANSITIONS", "check_transition", "is_allowed"]
 
-_TABLE: dict[S, frozenset[S]] = {
+_TABLE: Final[dict[S, frozenset[S]]] = {
     S.INITIALIZED: frozenset(
         {
             S.DENIED,  # refused by pre-trade checks

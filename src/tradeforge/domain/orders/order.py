@@ -7,6 +7,7 @@ id or that would overfill raises, and leaves the order exactly as it was.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -50,20 +51,20 @@ from tradeforge.domain.values import Price, Quantity
 
 __all__ = ["Order"]
 
-_ZERO = Decimal(0)  # shared: building a Decimal costs more than reading one
+_ZERO: Final = Decimal(0)  # shared: building a Decimal costs more than reading one
 
-_S = OrderStatus
-_PENDING = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL})
+_S: Final = OrderStatus
+_PENDING: Final = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL})
 # Where a partial fill leaves an order that is waiting on a cancel/modify or already closed.
-_PARTIAL_STAYS = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED})
+_PARTIAL_STAYS: Final = frozenset({_S.PENDING_UPDATE, _S.PENDING_CANCEL, _S.CANCELED, _S.EXPIRED})
 # An acknowledgement can be overtaken by what followed it at the venue.
-_ACK_OVERTAKEN = frozenset(
+_ACK_OVERTAKEN: Final = frozenset(
     {_S.TRIGGERED, _S.PARTIALLY_FILLED, _S.FILLED, _S.PENDING_UPDATE, _S.PENDING_CANCEL,
      _S.CANCELED, _S.EXPIRED}
 )  # fmt: skip
-_UPDATABLE = OPEN_STATUSES | {_S.SUBMITTED}
-_TRANSITIONS = TRANSITIONS
-_SIMPLE_TARGETS: dict[type[OrderEvent], OrderStatus] = {
+_UPDATABLE: Final = OPEN_STATUSES | {_S.SUBMITTED}
+_TRANSITIONS: Final = TRANSITIONS
+_SIMPLE_TARGETS: Final[dict[type[OrderEvent], OrderStatus]] = {
     OrderDenied: _S.DENIED,
     OrderSubmitted: _S.SUBMITTED,
     OrderAccepted: _S.ACCEPTED,
@@ -81,7 +82,7 @@ def _zero_qty(precision: int) -> Quantity:
     return zero
 
 
-_ZERO_QTY: dict[int, Quantity] = {}
+_ZERO_QTY: Final[dict[int, Quantity]] = {}
 
 
 @mypyc_attr(acyclic=True)
