@@ -46,7 +46,7 @@ class CurrencyKind(enum.StrEnum):
 class Currency:
     """A currency code and the number of decimals it is booked in."""
 
-    __slots__ = ("_code", "_kind", "_precision")
+    __slots__ = ("_code", "_hash", "_kind", "_precision")
 
     def __init__(self, code: object, precision: object, kind: object = CurrencyKind.CRYPTO) -> None:
         # Any object is taken and checked here (a wrong one is ``InvalidValue``, not TypeError).
@@ -61,6 +61,9 @@ class Currency:
                 f"currency {code} precision must be 0..{MAX_PRECISION}, got {precision}"
             )
         self._code: Final[str] = code
+        # Kept: computed per call, a 64-bit string hash is boxed into an int object and freed
+        # again half the time in compiled code, and currencies key the account's dicts.
+        self._hash: Final[int] = hash(code)
         self._precision: Final[int] = precision
         if not isinstance(kind, str):
             raise InvalidValue(f"currency {code} kind must be FIAT or CRYPTO, got {kind!r}")
@@ -120,7 +123,7 @@ class Currency:
         )
 
     def __hash__(self) -> int:
-        return hash(self._code)
+        return self._hash
 
     def __reduce__(self) -> tuple[type[Currency], tuple[str, int, CurrencyKind]]:
         return (Currency, (self._code, self._precision, self._kind))

@@ -92,6 +92,10 @@ class Order:
     def __init__(self, init: OrderInitialized) -> None:
         spec = init.spec
         self.spec: OrderSpec = spec
+        # The spec's ids, read natively (every event of the order is checked against them).
+        self._client_order_id: ClientOrderId = spec.client_order_id
+        self._instrument_id: InstrumentId = spec.instrument_id
+        self._strategy_id: StrategyId = spec.strategy_id
         self.quantity: Quantity = spec.quantity
         self.price: Price | None = spec.price
         self.trigger_price: Price | None = spec.trigger_price
@@ -111,17 +115,17 @@ class Order:
     @property
     def client_order_id(self) -> ClientOrderId:
         """Our id for the order."""
-        return self.spec.client_order_id
+        return self._client_order_id
 
     @property
     def strategy_id(self) -> StrategyId:
         """The strategy that owns the order."""
-        return self.spec.strategy_id
+        return self._strategy_id
 
     @property
     def instrument_id(self) -> InstrumentId:
         """The instrument traded."""
-        return self.spec.instrument_id
+        return self._instrument_id
 
     @property
     def side(self) -> OrderSide:
@@ -177,11 +181,10 @@ class Order:
 
     def apply(self, event: OrderEvent) -> None:
         """Apply ``event``; raise without changing anything if it is not allowed."""
-        spec = self.spec
         same = (  # events built from this order's spec carry its very id objects
-            event.client_order_id is spec.client_order_id
-            and event.instrument_id is spec.instrument_id
-            and event.strategy_id is spec.strategy_id
+            event.client_order_id is self._client_order_id
+            and event.instrument_id is self._instrument_id
+            and event.strategy_id is self._strategy_id
         )
         if not same and (event.client_order_id, event.instrument_id, event.strategy_id) != (
             self.client_order_id,
@@ -284,19 +287,20 @@ class Order:
             self.venue_order_id = event.venue_order_id
 
     def _apply_fill(self, fill: OrderFilled) -> None:
-        if fill.trade_id in self._trade_ids:
+        trade_id, last_qty = fill.trade_id, fill.last_qty  # (each field read is a lookup)
+        if trade_id in self._trade_ids:
             name = f"order {self.client_order_id}"
-            raise InvalidTransition(f"{name}: duplicate fill, trade_id {fill.trade_id}")
+            raise InvalidTransition(f"{name}: duplicate fill, trade_id {trade_id}")
         if fill.order_side is not self.spec.side:
             name = f"order {self.client_order_id}"
             raise InvalidValue(f"{name}: fill side {fill.order_side} but order is {self.side}")
-        last = fill.last_qty.as_decimal()
+        last = last_qty.as_decimal()
         if not last:
             raise InvalidValue(f"order {self.client_order_id}: fill last_qty must be positive")
         leaves = self.quantity.as_decimal() - self.filled_qty.as_decimal()
         if last > leaves:
             raise InvalidValue(
-                f"order {self.client_order_id}: overfill, last_qty {fill.last_qty} exceeds "
+                f"order {self.client_order_id}: overfill, last_qty {last_qty} exceeds "
                 f"leaves_qty {self.leaves_qty}"
             )
         if last == leaves:
@@ -307,16 +311,15 @@ class Order:
                 self._status_before_pending = _S.PARTIALLY_FILLED
         else:
             self._move(_S.PARTIALLY_FILLED)
-        self.filled_qty = self.filled_qty + fill.last_qty
+        self.filled_qty = self.filled_qty + last_qty
         self._filled_notional = exact_add(
-            self._filled_notional,
-            exact_multiply(fill.last_qty.as_decimal(), fill.last_px.as_decimal()),
+            self._filled_notional, exact_multiply(last, fill.last_px.as_decimal())
         )
         fee = fill.commission
         fees = self.fees
         held = fees.get(fee.currency)
         fees[fee.currency] = fee if held is None else held + fee
-        self._trade_ids.add(fill.trade_id)
+        self._trade_ids.add(trade_id)
         self.account_id = fill.account_id
         self.venue_order_id = fill.venue_order_id
 
