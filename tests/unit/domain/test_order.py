@@ -1,6 +1,7 @@
 # mypy narrows order.status after each assert, though apply() changes it between them:
 # mypy: disable-error-code="comparison-overlap,unreachable"
 import contextlib
+import gc
 import re
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from tests.kit.stubs import (
     updated,
 )
 
+from tradeforge import _native as native
 from tradeforge.domain import (
     KNOWN_CURRENCIES,
     ClientOrderId,
@@ -94,10 +96,32 @@ def test_new_order_repeats_its_spec_and_has_nothing_filled() -> None:
     assert new.avg_px is None
     assert new.filled_notional == 0
     assert new.fees == {}
-    assert new.events == [initialized(SPEC)]
+    assert new.events == (initialized(SPEC),)
     assert not new.is_open
     assert not new.is_inflight
     assert not new.is_closed
+
+
+def test_a_kept_order_gives_the_cyclic_collector_nothing_to_walk() -> None:
+    # The order manager keeps thousands of closed orders: anything of theirs the collector
+    # tracks is walked at every young collection and promoted, and a long backtest's promotions
+    # then set off full collections of the whole process.
+    working = order(SPEC, submitted(SPEC, ts=1), accepted(SPEC, ts=2))
+    working.apply(filled(SPEC, "1.000", "100.00", trade_id="T-1", ts=3))
+    gc.collect()
+
+    held = [working.events, working._trade_ids, working.fees]
+    if native.status() == "compiled (mypyc)":  # its value types and ids are never tracked
+        held.append(working)
+        assert [gc.is_tracked(x) for x in held] == [False] * len(held)
+    else:  # interpreted, ids and money are tracked objects: only the history is left alone
+        assert not gc.is_tracked(working.events)
+    assert working.events == (
+        initialized(SPEC),
+        submitted(SPEC, ts=1),
+        accepted(SPEC, ts=2),
+        filled(SPEC, "1.000", "100.00", trade_id="T-1", ts=3),
+    )
 
 
 # happy paths

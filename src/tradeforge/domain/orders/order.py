@@ -104,11 +104,14 @@ class Order:
         self.venue_order_id: VenueOrderId | None = None
         self.filled_qty: Quantity = _zero_qty(spec.quantity.precision)
         self.fees: dict[Currency, Money] = {}
-        self.events: list[OrderEvent] = [init]
+        # The history, oldest first. A tuple, and the trade ids a dict: holding only objects
+        # the cyclic collector does not track, they leave its lists at the first collection
+        # (a list and a set would be walked, and promoted, for as long as the order is kept).
+        self.events: tuple[OrderEvent, ...] = (init,)
         self.ts_init: int = init.ts_init
         self.ts_last: int = init.ts_event
         self._filled_notional = _ZERO
-        self._trade_ids: set[TradeId] = set()
+        self._trade_ids: dict[TradeId, None] = {}
         self._status_before_pending: OrderStatus | None = None
 
     # identity and shape, from the spec
@@ -203,7 +206,7 @@ class Order:
             raise InvalidTransition(f"order {self.client_order_id}: already initialized")
         else:
             self._apply_change(event)
-        self.events.append(event)
+        self.events = (*self.events, event)
         self.ts_last = event.ts_event
 
     def _move(self, target: OrderStatus) -> None:
@@ -319,7 +322,7 @@ class Order:
         fees = self.fees
         held = fees.get(fee.currency)
         fees[fee.currency] = fee if held is None else held + fee
-        self._trade_ids.add(trade_id)
+        self._trade_ids[trade_id] = None
         self.account_id = fill.account_id
         self.venue_order_id = fill.venue_order_id
 
