@@ -4,8 +4,8 @@
                     [--memory-bars 1000000,10000000] [--repeats N] [--out bench/RESULTS.md]
 
 Steps: generate each size into a temporary catalog; time TradeForge (streamed from the catalog)
-and the peers (from a DataFrame built beforehand), best of 3 at up to 100,000 bars and one run
-above, rounds interleaved across frameworks so machine noise hits them alike; compare trades;
+and the peers (from a DataFrame built beforehand), best of 3 (backtrader once above 100,000
+bars), rounds interleaved across frameworks so machine noise hits them alike; compare trades;
 run the memory probes in fresh processes; write the report.
 """
 
@@ -156,9 +156,10 @@ class Harness:
             runners[BACKTRADER] = lambda: peers.run_backtrader(df, ts)
         for round_ in range(1, size.repeats + 1):
             for name, runner in runners.items():
-                if name == BACKTRADER and round_ > 1 and bars > SMALL and not self.args.repeats:
+                once = name == BACKTRADER and bars > SMALL and not self.args.repeats
+                if once and round_ > 1:
                     continue
-                label = f"{name}, {bars:,} bars, run {round_}/{size.repeats}"
+                label = f"{name}, {bars:,} bars, run {round_}/{1 if once else size.repeats}"
                 gc.collect()
                 with self.step(label + " ..."):
                     outcome = runner()

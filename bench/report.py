@@ -328,7 +328,7 @@ def render(result: BenchResult, chart: str | None) -> str:
         else "unknown"
     )
     repeats = ", ".join(f"{s.repeats} at {_n(s.bars)} bars" for s in result.sizes)
-    if any(len(s.runs.get(BACKTRADER, ())) < s.repeats for s in result.sizes):
+    if any(BACKTRADER in s.runs and len(s.runs[BACKTRADER]) < s.repeats for s in result.sizes):
         repeats += " (backtrader once where its row says 1)"
     out = [
         "# Backtest speed benchmark: results",

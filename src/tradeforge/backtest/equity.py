@@ -40,7 +40,10 @@ class _Book:
 
     def mark(self, step: int) -> None:
         marks = self.marks
-        if marks and marks[-1][0] == step:
+        # The state after this fill holds from ``step`` on; marks at or after it are
+        # superseded (merged feeds can book a bar's fills after those of the next bar's
+        # open), so the steps stay strictly rising.
+        while marks and marks[-1][0] >= step:
             marks.pop()
         marks.append((step, self.c, self.a[:], self.d[:]))
 
@@ -55,13 +58,12 @@ class _Book:
         # state w holds from starts[w - 1] to starts[w] (the carry from 0, the last to the end).
         steps = len(closes)
         which = np.repeat(np.arange(len(marks) + 1), np.diff(starts, prepend=0, append=steps))
-        # What does not move with prices, summed per state before it is spread over the steps.
-        fixed = initial + c_rows - d_rows.sum(axis=1)
+        cash = initial + c_rows
         invested = (a_rows != 0).any(axis=1)
-        if a_rows.shape[1] == 1:  # one instrument: plain vectors
-            equity = fixed[which] + a_rows[which, 0] * closes[:, 0]
+        if a_rows.shape[1] == 1:  # one instrument: plain vectors (the same sums, in order)
+            equity = cash[which] + (a_rows[which, 0] * closes[:, 0] - d_rows[which, 0])
         else:
-            equity = fixed[which] + np.einsum("ij,ij->i", a_rows[which], closes)
+            equity = cash[which] + (a_rows[which] * closes - d_rows[which]).sum(axis=1)
         last = marks[-1] if marks else None
         if last is not None:
             self.carry = (last[2][:], last[3][:], last[1])

@@ -17,7 +17,7 @@ from typing import Final
 from tradeforge.backtest.book import L2Book
 from tradeforge.backtest.feed import BarRef
 from tradeforge.backtest.listener import MatchListener
-from tradeforge.backtest.models import FillModel
+from tradeforge.backtest.models import FillModel, SlippageModel
 from tradeforge.backtest.order_checks import Rejection, venue_rejection
 from tradeforge.backtest.path import IMMEDIATE, MAKER, TAKER, PathWalking
 from tradeforge.backtest.working_order import WorkingOrder
@@ -449,8 +449,10 @@ class MatchingEngine(PathWalking):
         if qty <= _ZERO:
             return
         slippage = self.fill_model.slippage
-        # (No slippage, the default, is seen here without calling into the model.)
-        if liquidity is TAKER and (slippage.fixed_ticks or slippage.volume_ticks):
+        # (The default model without slippage is seen here without calling into it.)
+        if liquidity is TAKER and (
+            type(slippage) is not SlippageModel or slippage.fixed_ticks or slippage.volume_ticks
+        ):
             price = slippage.apply(price, qty, order.is_buy, self._tick, self._volume)
             if order.price is not None:  # slippage never takes a limit past its limit
                 price = min(price, order.price) if order.is_buy else max(price, order.price)

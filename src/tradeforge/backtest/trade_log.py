@@ -264,7 +264,8 @@ class TradeLog(_Trades):
         pnl, fees = rows[:, _PNL], rows[:, _FEES]
         # pnl - fees and the statistics' sums stay far inside 64 bits, or this is not used.
         bound = 1 << 62
-        largest = max(int(np.abs(pnl).max()), int(np.abs(fees).max()))
+        # (Python ints: numpy's abs of the smallest int64 is still negative.)
+        largest = max(-int(pnl.min()), int(pnl.max()), -int(fees.min()), int(fees.max()))
         if largest >= bound // (2 * max(1, len(pnl))):
             return None
         return self._currency_list[currencies.pop()], pnl - fees

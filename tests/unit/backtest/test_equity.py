@@ -9,10 +9,10 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from tradeforge.backtest import run
+from tradeforge.backtest import FillModel, run
 from tradeforge.backtest.equity import EquityRecorder
 from tradeforge.data import BarArrays, generate_bars
-from tradeforge.domain import InstrumentId, OrderFilled, OrderSide, StrategyId, Timeframe
+from tradeforge.domain import InstrumentId, OrderFilled, OrderSide, Price, StrategyId, Timeframe
 from tradeforge.strategy import BarLike, Strategy
 
 BTC = InstrumentId.from_str("BTC/USDT.SIM")
@@ -170,6 +170,44 @@ def test_a_later_fill_in_the_same_step_replaces_the_earlier_state() -> None:
 
     assert rec.curve().equity.tolist() == [1_003.0]
     assert rec.curve().invested.tolist() == [False]
+
+
+def test_a_fill_booked_for_an_earlier_step_supersedes_the_later_marks() -> None:
+    # Merged feeds can book a bar's fill after one at the next step (a close fill of one
+    # instrument after an open fill of the other): the latest state holds from its step on.
+    rec = recorder()
+    rec.update(StrategyId("a"), BTC, signed_qty=1.0, signed_cost=10.0, cash_delta=0.0, step=1)
+    rec.update(StrategyId("a"), BTC, signed_qty=2.0, signed_cost=20.0, cash_delta=0.0, step=2)
+    rec.update(StrategyId("a"), BTC, signed_qty=3.0, signed_cost=30.0, cash_delta=0.0, step=1)
+
+    rec.close_window(*window([1, 2, 3], [(10.0, 5.0), (11.0, 5.0), (12.0, 5.0)]))
+
+    assert rec.curve().equity.tolist() == [1_000.0, 1_003.0, 1_006.0]  # 3 x close - 30 from 1
+
+
+def test_two_feeds_filling_at_their_closes_give_a_whole_curve() -> None:
+    class Both(Strategy):
+        def on_bar(self, bar: BarLike) -> None:
+            if bar.instrument_id == BTC:
+                self.buy("0.01", instrument_id=BTC)
+            else:  # a resting buy below the close, on the other instrument
+                self.buy("0.01", instrument_id=ETH, price=bar.close - Price("5.00"))
+
+    bars_btc = generate_bars(bars=300, seed=1, timeframe=Timeframe.from_str("1m"), start_ns=START)
+    bars_eth = generate_bars(bars=300, seed=2, timeframe=Timeframe.from_str("1m"), start_ns=START)
+
+    result = run(
+        Both(instruments=[BTC, ETH]),
+        bars={BTC: bars_btc, ETH: bars_eth},
+        fill_model=FillModel(fill_at="close"),
+        cash=Decimal(10_000_000),
+    )
+
+    assert result.errors == []
+    assert result.fills > 300
+    assert len(result.equity.equity) == 600  # a point per bar of either feed
+    assert np.isfinite(result.equity.equity).all()
+    assert abs(float(result.metrics.final_equity) - float(result.equity.equity[-1])) < 1
 
 
 def test_the_recorder_thins_by_stride_across_windows_and_keeps_the_last_bar() -> None:

@@ -92,6 +92,24 @@ def test_fixed_slippage_moves_a_stop_fill_against_the_order() -> None:
     ]
 
 
+class _OneTickWorse(SlippageModel, frozen=True):
+    """A model of the user's own: one tick against every taker fill."""
+
+    def ticks(self, quantity: Decimal, bar_volume: Decimal | None) -> int:
+        return 1
+
+
+def test_a_slippage_model_of_ones_own_is_called_even_with_no_ticks_configured() -> None:
+    engine, listener, tape = make_engine(fill_model=FillModel(slippage=_OneTickWorse()))
+    orders = order_factory()
+    tape.flat("100.00")
+    engine.submit(orders.stop_market(BTCUSDT, SELL, ONE, Price("95.00")), tape.now)
+
+    tape.bar("100.00", "101.00", "94.00", "96.00")
+
+    assert listener.fills() == [Filled("O-1", D("1.000"), D("94.99"), TAKER)]
+
+
 def test_volume_slippage_grows_with_the_share_of_the_bar_taken() -> None:
     slipping = FillModel(slippage=SlippageModel(volume_ticks=D("10")))
     engine, listener, tape = make_engine(fill_model=slipping)

@@ -172,6 +172,22 @@ def test_statistics_fall_back_to_decimals_when_integers_would_not_do() -> None:
         fees=Money("0", USDT),
     )
     assert big.net_pnl_scaled() is None
+    smallest = TradeLog()  # -2**63 units: fits the int64 column, but |x| would not
+    record(smallest, "a", 1)
+    smallest.append(
+        instrument=PAIR,
+        strategy_id=StrategyId("a"),
+        side=PositionSide.LONG,
+        quantity=Decimal("0.00001"),
+        entry_ts=1,
+        exit_ts=2,
+        entry_notional=Decimal("1"),
+        exit_notional=Decimal("2"),
+        pnl=Money(Decimal(-(2**63)).scaleb(-USDT.precision), USDT),
+        fees=Money("0", USDT),
+    )
+    assert smallest.net_pnl_scaled() is None
+    assert exact_form(trade_stats(smallest)) == exact_form(trade_stats(list(smallest)))
     stats = trade_stats(big)
     assert stats[0] == 2
     assert stats[4] == Decimal("30000000000.00000001")

@@ -104,10 +104,11 @@ class Order:
         self.venue_order_id: VenueOrderId | None = None
         self.filled_qty: Quantity = _zero_qty(spec.quantity.precision)
         self.fees: dict[Currency, Money] = {}
-        # The history, oldest first. A tuple, and the trade ids a dict: holding only objects
-        # the cyclic collector does not track, they leave its lists at the first collection
-        # (a list and a set would be walked, and promoted, for as long as the order is kept).
-        self.events: tuple[OrderEvent, ...] = (init,)
+        # The history, oldest first: a list while the order is open, a tuple once it closed.
+        # A closed order's tuple and its trade ids' dict hold only objects the cyclic
+        # collector does not track, so they leave its lists at its next collection (a list
+        # and a set would be walked, and promoted, for as long as the order is kept).
+        self._history: list[OrderEvent] | tuple[OrderEvent, ...] = [init]
         self.ts_init: int = init.ts_init
         self.ts_last: int = init.ts_event
         self._filled_notional = _ZERO
@@ -144,6 +145,11 @@ class Order:
     def time_in_force(self) -> TimeInForce:
         """How long the order works."""
         return self.spec.time_in_force
+
+    @property
+    def events(self) -> tuple[OrderEvent, ...]:
+        """Every event applied to the order, oldest first (its ``OrderInitialized`` first)."""
+        return tuple(self._history)
 
     # derived state
     @property
@@ -206,7 +212,13 @@ class Order:
             raise InvalidTransition(f"order {self.client_order_id}: already initialized")
         else:
             self._apply_change(event)
-        self.events = (*self.events, event)
+        history = self._history
+        if isinstance(history, list):
+            history.append(event)
+            if self.status in TERMINAL_STATUSES:
+                self._history = tuple(history)
+        else:  # an event after the order closed (a late fill or ack): rare
+            self._history = (*history, event)
         self.ts_last = event.ts_event
 
     def _move(self, target: OrderStatus) -> None:
