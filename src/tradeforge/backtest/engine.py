@@ -61,6 +61,7 @@ from tradeforge.domain import (
 )
 from tradeforge.execution import ExecutionReport
 from tradeforge.strategy import Strategy
+from tradeforge.strategy.base import own_hook
 from tradeforge.trading import OrderManager, RiskEngine
 
 __all__ = ["BacktestEngine"]
@@ -70,20 +71,6 @@ _Denial = tuple[DenyReason, str]
 _Hook = Callable[[Any], None]
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
-
-
-def _own_hook(strategy: Strategy, name: str) -> _Hook | None:
-    """The strategy's hook ``name``, or None when it is the base class's (which does nothing).
-
-    Never reads the instance's ``__dict__`` (``vars(strategy)``): on CPython 3.11 that turns
-    the instance's attribute values into a dict object which the interpreter's specialised
-    attribute loads then miss on every access, so every ``self.x`` in the strategy's hooks
-    would take the slow generic lookup for the rest of the run."""
-    hook: _Hook = getattr(strategy, name)
-    base = getattr(Strategy, name)
-    if getattr(hook, "__func__", None) is base and getattr(hook, "__self__", None) is strategy:
-        return None  # the class's method, and that is the base class's
-    return hook
 
 
 def _id_prefixes(strategies: Sequence[Strategy]) -> list[str]:
@@ -186,7 +173,7 @@ class BacktestEngine(ReplayLoop):
                 if s.id not in self._stopped and feed.instrument_id in s.instrument_ids
             )
         self._hooks = {
-            s.id: (s, _own_hook(s, "on_order"), _own_hook(s, "on_fill"))
+            s.id: (s, own_hook(s, "on_order"), own_hook(s, "on_fill"))
             for s in self.strategies
             if s.id not in self._stopped
         }

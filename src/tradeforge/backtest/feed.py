@@ -23,10 +23,19 @@ from mypy_extensions import mypyc_attr
 
 from tradeforge.domain import Bar, Instrument, InstrumentId, Price, Quantity, Timeframe
 from tradeforge.domain.exact import exact_scaleb
-from tradeforge.strategy import Cursor, Indicator
+from tradeforge.strategy import BarLike, Cursor, Indicator
 from tradeforge.strategy.indicators import BLOCK_BARS, COLUMNS
 
-__all__ = ["BarBlock", "BarChunk", "BarFeed", "BarRef"]
+__all__ = [
+    "BarBlock",
+    "BarChunk",
+    "BarFeed",
+    "BarRef",
+    "bar_times",
+    "exact_close",
+    "exact_high_low",
+    "exact_open",
+]
 
 _Columns = dict[str, npt.NDArray[np.float64]]
 
@@ -371,3 +380,30 @@ class BarRef:
             f"BarRef({b.feed.instrument_id} {b.feed.timeframe} close_ts={b.ts_open[i] + b.nanos} "
             f"o={b.open[i]} h={b.high[i]} l={b.low[i]} c={b.close[i]} v={b.volume[i]})"
         )
+
+
+# What the matching engine reads of a bar: natively, prices straight to Decimals, from a
+# ``BarRef`` (a backtest's bars); through the protocol from any other ``BarLike`` (a domain
+# ``Bar``, live). mypyc compiles each ``isinstance`` branch with the narrowed type.
+def bar_times(bar: BarLike) -> tuple[int, int]:
+    """The bar's open and close times."""
+    if isinstance(bar, BarRef):
+        return bar.ts_open, bar.ts_event
+    return bar.ts_open, bar.ts_event
+
+
+def exact_open(bar: BarLike) -> Decimal:
+    """``bar.open.as_decimal()``."""
+    return bar.exact_open() if isinstance(bar, BarRef) else bar.open.as_decimal()
+
+
+def exact_close(bar: BarLike) -> Decimal:
+    """``bar.close.as_decimal()``."""
+    return bar.exact_close() if isinstance(bar, BarRef) else bar.close.as_decimal()
+
+
+def exact_high_low(bar: BarLike) -> tuple[Decimal, Decimal]:
+    """``bar.high`` and ``bar.low`` as Decimals."""
+    if isinstance(bar, BarRef):
+        return bar.exact_high(), bar.exact_low()
+    return bar.high.as_decimal(), bar.low.as_decimal()

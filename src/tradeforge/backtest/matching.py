@@ -15,10 +15,10 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
 from tradeforge.backtest.book import L2Book
-from tradeforge.backtest.feed import BarRef
+from tradeforge.backtest.feed import bar_times, exact_close, exact_high_low, exact_open
 from tradeforge.backtest.listener import MatchListener
 from tradeforge.backtest.models import FillModel, SlippageModel
-from tradeforge.backtest.order_checks import Rejection, venue_rejection
+from tradeforge.backtest.order_checks import Rejection, modify_rejection, venue_rejection
 from tradeforge.backtest.path import IMMEDIATE, MAKER, TAKER, PathWalking
 from tradeforge.backtest.working_order import WorkingOrder
 from tradeforge.domain import (
@@ -44,14 +44,6 @@ _ZERO: Final = Decimal(
 )  # compared with a Decimal, not an int (which would be converted each time)
 
 _DAY_NS: Final = 86_400_000_000_000
-
-
-def _ts_event(bar: BarLike) -> int:
-    """``bar.ts_event``; from a ``BarRef`` (the narrowed branch) a native read, not a lookup
-    by name."""
-    if isinstance(bar, BarRef):
-        return bar.ts_event
-    return bar.ts_event
 
 
 class MatchingEngine(PathWalking):
@@ -109,7 +101,7 @@ class MatchingEngine(PathWalking):
         bar = self._idle_bar
         if bar is not None:
             self._idle_bar = None
-            self._mode, self._close_ts = "bar", _ts_event(bar)
+            self._mode, self._close_ts = "bar", bar_times(bar)[1]
             self._last_bar = self._close_bar = bar
             self._close_capacity = None
 
@@ -120,7 +112,7 @@ class MatchingEngine(PathWalking):
             self._catch_up()
         bar = self._last_bar
         if bar is not None:
-            self._last = bar.exact_close() if isinstance(bar, BarRef) else bar.close.as_decimal()
+            self._last = exact_close(bar)
             self._last_bar = None
         return self._last
 
@@ -193,29 +185,17 @@ class MatchingEngine(PathWalking):
         if order is None:
             reject(client_order_id, RejectReason.UNKNOWN_ORDER, "order is not working", ts)
             return False
-        inst = self.instrument
-        if price is not None and (order.price is None or not inst.is_on_tick(price)):
-            why = "has no limit price" if order.price is None else f"{price} is off tick"
-            reject(client_order_id, RejectReason.PRICE_OFF_TICK, f"price {why}", ts)
+        problem = modify_rejection(
+            self.instrument,
+            order,
+            quantity=quantity,
+            price=price,
+            trigger_price=trigger_price,
+            reference=self.reference_price,
+        )
+        if problem is not None:
+            reject(client_order_id, problem[0], problem[1], ts)
             return False
-        if trigger_price is not None and (
-            order.trigger is None or not inst.is_on_tick(trigger_price)
-        ):
-            reject(client_order_id, RejectReason.PRICE_OFF_TICK, "trigger price not valid", ts)
-            return False
-        if quantity is not None and (
-            not inst.is_on_lot(quantity) or quantity.as_decimal() <= order.filled
-        ):
-            msg = f"quantity {quantity} must be on lot and above the filled {order.filled}"
-            reject(client_order_id, RejectReason.QUANTITY_OFF_LOT, msg, ts)
-            return False
-        if price is not None and order.spec.post_only:
-            opposite = self.reference_price(order.is_buy)
-            new = price.as_decimal()
-            if opposite is not None and (new >= opposite if order.is_buy else new <= opposite):
-                msg = f"post-only {new} would cross {opposite}"
-                reject(client_order_id, RejectReason.POST_ONLY_WOULD_CROSS, msg, ts)
-                return False
         if (price is not None and price.as_decimal() != order.price) or (
             quantity is not None and quantity.as_decimal() > order.quantity
         ):
@@ -241,15 +221,10 @@ class MatchingEngine(PathWalking):
             return
         if self._idle_bar is not None:
             self._catch_up()
-        # A backtest's bars are ``BarRef``s: read natively, prices straight to Decimals.
-        ref = bar if isinstance(bar, BarRef) else None
-        if ref is not None:
-            ts_open, ts_close = ref.ts_open, ref.ts_event
-        else:
-            ts_open, ts_close = bar.ts_open, bar.ts_event
+        ts_open, ts_close = bar_times(bar)
         self._mode, self._close_ts = "bar", ts_close
         prev = self.last_price
-        o = ref.exact_open() if ref is not None else bar.open.as_decimal()
+        o = exact_open(bar)
         model = self.fill_model
         # The bar's volume matters only to a volume cap or volume-proportional slippage.
         needs_volume = model.max_volume_fraction is not None or model.slippage.volume_ticks
@@ -260,10 +235,7 @@ class MatchingEngine(PathWalking):
             self._expire(ts_open)
             self._open(prev, o, ts_open)
             if self._orders:  # nothing left to act on the legs once every order is done
-                if ref is not None:
-                    h, low, c = ref.exact_high(), ref.exact_low(), ref.exact_close()
-                else:
-                    h, low, c = bar.high.as_decimal(), bar.low.as_decimal(), bar.close.as_decimal()
+                (h, low), c = exact_high_low(bar), exact_close(bar)
                 path = (o, low, h, c) if c >= o else (o, h, low, c)
                 step = (ts_close - ts_open) // 3
                 times = (ts_open, ts_open + step, ts_open + 2 * step, ts_close)

@@ -1,15 +1,17 @@
-"""What a venue checks before it accepts an order: the rules of the instrument and the market."""
+"""What a venue checks before it accepts an order or a change to one: the rules of the
+instrument and the market."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
 
-from tradeforge.domain import Instrument, OrderSpec, RejectReason
+from tradeforge.backtest.working_order import WorkingOrder
+from tradeforge.domain import Instrument, OrderSpec, Price, Quantity, RejectReason
 from tradeforge.domain.exact import exact_remainder
 from tradeforge.domain.notional import notional as notional_of
 
-__all__ = ["Rejection", "venue_rejection"]
+__all__ = ["Rejection", "modify_rejection", "venue_rejection"]
 
 
 Rejection = tuple[RejectReason, str]
@@ -61,4 +63,33 @@ def venue_rejection(
         px = spec.price.as_decimal()
         if opposite is not None and (px >= opposite if spec.is_buy else px <= opposite):
             return RejectReason.POST_ONLY_WOULD_CROSS, f"post-only {px} would cross {opposite}"
+    return None
+
+
+def modify_rejection(
+    instrument: Instrument,
+    order: WorkingOrder,
+    *,
+    quantity: Quantity | None,
+    price: Price | None,
+    trigger_price: Price | None,
+    reference: Callable[[bool], Decimal | None],
+) -> Rejection | None:
+    """Why a venue would refuse to change working ``order`` (None when it would)."""
+    inst = instrument
+    if price is not None and (order.price is None or not inst.is_on_tick(price)):
+        why = "has no limit price" if order.price is None else f"{price} is off tick"
+        return RejectReason.PRICE_OFF_TICK, f"price {why}"
+    if trigger_price is not None and (order.trigger is None or not inst.is_on_tick(trigger_price)):
+        return RejectReason.PRICE_OFF_TICK, "trigger price not valid"
+    if quantity is not None and (
+        not inst.is_on_lot(quantity) or quantity.as_decimal() <= order.filled
+    ):
+        msg = f"quantity {quantity} must be on lot and above the filled {order.filled}"
+        return RejectReason.QUANTITY_OFF_LOT, msg
+    if price is not None and order.spec.post_only:
+        opposite = reference(order.is_buy)
+        new = price.as_decimal()
+        if opposite is not None and (new >= opposite if order.is_buy else new <= opposite):
+            return RejectReason.POST_ONLY_WOULD_CROSS, f"post-only {new} would cross {opposite}"
     return None

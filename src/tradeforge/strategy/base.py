@@ -9,7 +9,7 @@ strategy, the hook and the time, and stops this strategy only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -253,3 +253,18 @@ class Strategy:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id}, {self._params})"
+
+
+def own_hook(strategy: Strategy, name: str) -> Callable[..., None] | None:
+    """The strategy's hook ``name``, or None when it is the base class's (which does nothing,
+    so a node need not call it).
+
+    Never reads the instance's ``__dict__`` (``vars(strategy)``): on CPython 3.11 that turns
+    the instance's attribute values into a dict object which the interpreter's specialised
+    attribute loads then miss on every access, so every ``self.x`` in the strategy's hooks
+    would take the slow generic lookup for the rest of the run."""
+    hook: Callable[..., None] = getattr(strategy, name)
+    base = getattr(Strategy, name)
+    if getattr(hook, "__func__", None) is base and getattr(hook, "__self__", None) is strategy:
+        return None  # the class's method, and that is the base class's
+    return hook

@@ -151,41 +151,38 @@ def test_statistics_from_scaled_integers_equal_those_from_each_trades_decimals(
             assert exact_form(trade_stats(mine)) == exact_form(trade_stats(list(mine)))
 
 
+def with_pnl(log: TradeLog, pnl: Money) -> TradeLog:
+    """``log`` with one more trade of ``pnl`` and no fees."""
+    log.append(
+        instrument=PAIR,
+        strategy_id=StrategyId("a"),
+        side=PositionSide.LONG,
+        quantity=Decimal("0.00001"),
+        entry_ts=1,
+        exit_ts=2,
+        entry_notional=Decimal("1"),
+        exit_notional=Decimal("2"),
+        pnl=pnl,
+        fees=Money("0", USDT),
+    )
+    return log
+
+
 def test_statistics_fall_back_to_decimals_when_integers_would_not_do() -> None:
     mixed = TradeLog()
     record(mixed, "a", 1)
     record(mixed, "a", 2, fee_currency="BNB")
     assert mixed.net_pnl_scaled() is None  # two currencies: refused by the metrics anyway
 
-    big = TradeLog()
+    big, smallest = TradeLog(), TradeLog()
     record(big, "a", 1)
-    big.append(
-        instrument=PAIR,
-        strategy_id=StrategyId("a"),
-        side=PositionSide.LONG,
-        quantity=Decimal("0.00001"),
-        entry_ts=1,
-        exit_ts=2,
-        entry_notional=Decimal("1"),
-        exit_notional=Decimal("2"),
-        pnl=Money("30000000000.00000001", USDT),  # 3e18 units: sums could leave 64 bits
-        fees=Money("0", USDT),
-    )
-    assert big.net_pnl_scaled() is None
-    smallest = TradeLog()  # -2**63 units: fits the int64 column, but |x| would not
     record(smallest, "a", 1)
-    smallest.append(
-        instrument=PAIR,
-        strategy_id=StrategyId("a"),
-        side=PositionSide.LONG,
-        quantity=Decimal("0.00001"),
-        entry_ts=1,
-        exit_ts=2,
-        entry_notional=Decimal("1"),
-        exit_notional=Decimal("2"),
-        pnl=Money(Decimal(-(2**63)).scaleb(-USDT.precision), USDT),
-        fees=Money("0", USDT),
-    )
+    # 3e18 units: sums could leave 64 bits
+    with_pnl(big, Money("30000000000.00000001", USDT))
+    # -2**63 units: fits the int64 column, but |x| would not
+    with_pnl(smallest, Money(Decimal(-(2**63)).scaleb(-USDT.precision), USDT))
+
+    assert big.net_pnl_scaled() is None
     assert smallest.net_pnl_scaled() is None
     assert exact_form(trade_stats(smallest)) == exact_form(trade_stats(list(smallest)))
     stats = trade_stats(big)
